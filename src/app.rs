@@ -1,0 +1,61 @@
+//! Builds the whole HTTP application from an `AppState`: the API under `/api/v1`, its OpenAPI
+//! document and docs, `/healthz`, `/readyz` and the embedded UI, wrapped in the shared
+//! middleware.
+
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Route, get};
+use poem_openapi::OpenApiService;
+
+use crate::domains::{audit, auth, environments, me, plans, system, tenants, tokens, users};
+use crate::http::body::BodyLimit;
+use crate::http::{middleware, ui};
+use crate::state::AppState;
+
+pub type Apis = (
+    (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
+    (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi),
+);
+
+/// The API with its generated OpenAPI document.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    let apis: Apis = (
+        (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
+        (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi),
+    );
+    OpenApiService::new(apis, "admin-appliance", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Admin API of a multi-tenant AI/automation platform. Errors are \
+             `{\"error\", \"code\", \"details\"?, \"requestId\"}`; lists take `limit`, `offset`/`page` or `cursor`, \
+             `sort`, `search`, `createdAfter`/`createdBefore` and per-resource filters; every POST accepts \
+             `Idempotency-Key`. Platform principals name a tenant with `X-Tenant-Id`.",
+        )
+        .server("/")
+}
+
+/// The OpenAPI document as JSON text.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+pub fn build(state: AppState) -> impl Endpoint {
+    let api = api_service();
+    let spec = api.spec_endpoint();
+    let spec2 = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let limit = BodyLimit(state.config.server.body_limit_bytes);
+    Route::new()
+        .at("/api/v1/openapi.json", get(spec))
+        .at("/api/openapi.json", get(spec2))
+        .nest("/api/docs", docs)
+        .nest_no_strip("/api/v1", api)
+        .at("/healthz", get(system::healthz))
+        .at("/readyz", get(system::readyz))
+        .at("/", ui::serve)
+        .at("/*path", ui::serve)
+        .around(middleware::idempotency)
+        .around(middleware::authenticate)
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::request_context)
+        .data(state)
+        .data(limit)
+}

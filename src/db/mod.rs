@@ -1,0 +1,197 @@
+//! The database: an r2d2 pool of SQLite connections with the pragmas set on each, and the one
+//! async bridge (`Db::read` / `Db::write`) through which every blocking query runs. Dialect
+//! details (pragmas, placeholders) stay in this module and `migrate.rs`.
+
+pub mod idempotency;
+pub mod list;
+pub mod migrate;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2::{CustomizeConnection, Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::config::{StorageConfig, Synchronous};
+use crate::http::error::ApiError;
+
+pub type Conn = PooledConnection<SqliteConnectionManager>;
+
+/// The pooled database handle shared by the whole process.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+#[derive(Debug)]
+struct Pragmas {
+    synchronous: Synchronous,
+    busy_timeout_ms: u64,
+}
+
+impl CustomizeConnection<Connection, rusqlite::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        apply_pragmas(conn, self.synchronous, self.busy_timeout_ms)
+    }
+}
+
+/// Sets the pragmas every connection needs: WAL, foreign keys, busy timeout, synchronous.
+pub fn apply_pragmas(
+    conn: &Connection,
+    synchronous: Synchronous,
+    busy_timeout_ms: u64,
+) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_millis(busy_timeout_ms))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(format!("journal_mode is {mode}, not wal")),
+        ));
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let sync = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and builds the pool.
+    pub fn open(path: &Path, cfg: &StorageConfig) -> Result<Self, String> {
+        let manager = SqliteConnectionManager::file(path);
+        let pool = Pool::builder()
+            .max_size(cfg.pool_size)
+            .connection_timeout(Duration::from_secs(30))
+            .connection_customizer(Box::new(Pragmas {
+                synchronous: cfg.synchronous,
+                busy_timeout_ms: cfg.busy_timeout_ms,
+            }))
+            .build(manager)
+            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        Ok(Self { pool })
+    }
+
+    /// A connection for synchronous callers (CLI commands, start-up).
+    pub fn conn(&self) -> Result<Conn, String> {
+        self.pool.get().map_err(|e| format!("database unavailable: {e}"))
+    }
+
+    /// Runs read-only work on a pooled connection off the async runtime.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let conn = pool.get().map_err(ApiError::internal)?;
+            f(&conn)
+        })
+        .await
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
+    /// A mutation and its audit record always go through here together.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(ApiError::internal)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(ApiError::internal)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(ApiError::internal)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Runs blocking work on tokio's blocking pool, carrying the request id along for logs.
+async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    let request_id = crate::http::request_id::current();
+    tokio::task::spawn_blocking(move || crate::http::request_id::sync_scope(request_id, f))
+        .await
+        .map_err(|e| {
+            if e.is_panic() {
+                ApiError::internal("database task panicked")
+            } else {
+                ApiError::internal(e)
+            }
+        })?
+}
+
+/// The current time as the RFC 3339 UTC text stored in every `*_at` column. The fixed width
+/// (microseconds, `Z`) makes text order equal time order.
+pub fn now() -> String {
+    format_time(chrono::Utc::now())
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses an RFC 3339 time given by a client into the stored form.
+pub fn parse_time(s: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| format_time(t.with_timezone(&chrono::Utc)))
+}
+
+/// A new UUIDv7 id (time-ordered, so ids sort like creation times).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Booleans are stored as 0/1 integers (portable to PostgreSQL as SMALLINT); read them here.
+pub fn flag(v: i64) -> bool {
+    v != 0
+}
+
+/// Whether a rusqlite error is a UNIQUE constraint violation.
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Consistent online copy of the database with SQLite's backup API, checked afterwards.
+pub fn backup(src: &Path, out: &Path) -> Result<(), String> {
+    if out.exists() {
+        return Err(format!("{} already exists; refusing to overwrite it", out.display()));
+    }
+    let source = Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open {}: {e}", src.display()))?;
+    source
+        .busy_timeout(Duration::from_secs(30))
+        .map_err(|e| e.to_string())?;
+    let mut dest = Connection::open(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    {
+        let backup = rusqlite::backup::Backup::new(&source, &mut dest).map_err(|e| e.to_string())?;
+        backup
+            .run_to_completion(256, Duration::from_millis(5), None)
+            .map_err(|e| format!("backup failed: {e}"))?;
+    }
+    let check: String = dest
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if check != "ok" {
+        return Err(format!("backup copy failed integrity_check: {check}"));
+    }
+    // A backup is a single self-contained file: leave it in rollback-journal mode.
+    dest.pragma_update(None, "journal_mode", "DELETE").map_err(|e| e.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! One folder per area of the API: `mod.rs` holds the endpoints and their types, `store.rs`
+//! the SQL.
+
+pub mod audit;
+pub mod auth;
+pub mod environments;
+pub mod me;
+pub mod plans;
+pub mod system;
+pub mod tenants;
+pub mod tokens;
+pub mod users;

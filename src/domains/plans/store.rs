@@ -1,0 +1,57 @@
+//! Plans SQL, including the four plans every installation starts with.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Plan;
+use crate::db::list::{Scope, get};
+use crate::db::{new_id, now};
+use crate::http::error::ApiError;
+
+/// (code, name, price in minor units, included credits in minor units, requests/minute, features)
+const SEEDS: &[(&str, &str, i64, i64, Option<i64>, &[&str])] = &[
+    ("free", "Free", 0, 10_000, Some(300), &["1 environment", "community support"]),
+    ("pro", "Pro", 249_900, 250_000, Some(1000), &["unlimited environments", "email support"]),
+    ("agency", "Agency", 799_900, 1_000_000, Some(2000), &["multiple brands", "priority support"]),
+    ("enterprise", "Enterprise", 2_499_900, 5_000_000, None, &["custom limits", "dedicated support", "SSO"]),
+];
+
+/// Creates the seeded plans that are missing.
+pub fn seed(tx: &Connection) -> Result<(), rusqlite::Error> {
+    for (code, name, price, credits, rate, features) in SEEDS {
+        let ts = now();
+        tx.execute(
+            "INSERT INTO plans (id, code, name, description, price_minor, currency, cycle, included_credits_minor,
+                rate_limit_per_minute, features, is_custom, created_at, updated_at)
+             VALUES (?1, ?2, ?3, '', ?4, 'INR', 'monthly', ?5, ?6, ?7, 0, ?8, ?8)
+             ON CONFLICT (code) DO NOTHING",
+            params![new_id(), code, name, price, credits, rate, serde_json::to_string(features).unwrap_or_default(), ts],
+        )?;
+    }
+    Ok(())
+}
+
+/// A plan by id or by code.
+pub fn find(conn: &Connection, id_or_code: &str) -> Result<Option<Plan>, ApiError> {
+    let id: Option<String> = conn
+        .query_row("SELECT id FROM plans WHERE id = ?1 OR code = ?1", [id_or_code], |r| r.get(0))
+        .optional()?;
+    id.map(|id| get::<Plan>(conn, Scope::AnyTenant, &id)).transpose()
+}
+
+pub struct NewCustomPlan<'a> {
+    pub name: &'a str,
+    pub region_id: &'a str,
+    pub price_minor: i64,
+    pub cycle: &'a str,
+}
+
+pub fn insert_custom(tx: &Connection, p: NewCustomPlan) -> Result<Plan, ApiError> {
+    let id = new_id();
+    let ts = now();
+    tx.execute(
+        "INSERT INTO plans (id, code, name, price_minor, currency, cycle, is_custom, region_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'INR', ?5, 1, ?6, ?7, ?7)",
+        params![id, format!("custom-{id}"), p.name, p.price_minor, p.cycle, p.region_id, ts],
+    )?;
+    get::<Plan>(tx, Scope::AnyTenant, &id)
+}

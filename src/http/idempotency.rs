@@ -1,0 +1,112 @@
+//! `Idempotency-Key` on POST: the same principal, key, method, path and body within 24 h get
+//! the stored response again (`Idempotent-Replayed: true`); the same key with another request is
+//! 422 `idempotency_key_mismatch`; while the first is still running, 409
+//! `idempotency_key_in_progress`.
+
+use std::sync::Arc;
+
+use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
+
+use super::auth::Caller;
+use super::body::{body_limit, read_limited};
+use super::error::{ApiError, Code};
+use crate::db::idempotency::{self as store, Begin, Stored};
+use crate::state::AppState;
+
+/// Response headers kept with a stored response.
+const KEPT_HEADERS: &[&str] = &["content-type", "location", "x-total-count", "link"];
+
+pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::field("Idempotency-Key", "must be 1 to 255 characters").into());
+    }
+    let state = req.data::<AppState>().cloned().ok_or_else(|| ApiError::internal("no state"))?;
+    let principal_key = match req.extensions().get::<Caller>().and_then(Caller::principal) {
+        Some(p) => p.key(),
+        None => "anonymous".to_string(),
+    };
+    let limit = body_limit(&req);
+    let mut body = poem::RequestBody::new(req.take_body());
+    let bytes = read_limited(&mut body, limit).await?;
+    let mut material = format!("{}\n{}\n", req.method(), req.uri()).into_bytes();
+    material.extend_from_slice(&bytes);
+    // Keyed, because a body may carry a password.
+    let fingerprint = crate::crypto::hmac_hex(state.master_key.bytes(), &material);
+    req.set_body(bytes);
+
+    let begin = {
+        let (pk, k, fp) = (principal_key.clone(), key.clone(), fingerprint.clone());
+        let key = state.master_key.clone();
+        state.db.write(move |tx| store::begin(tx, &key, &pk, &k, &fp)).await?
+    };
+    match begin {
+        Begin::Mismatch => {
+            return Err(ApiError::new(
+                Code::IdempotencyKeyMismatch,
+                "This Idempotency-Key was used with a different request",
+            )
+            .into());
+        }
+        Begin::InProgress => {
+            return Err(ApiError::new(
+                Code::IdempotencyKeyInProgress,
+                "A request with this Idempotency-Key is still being processed",
+            )
+            .into());
+        }
+        Begin::Replay(stored) => return Ok(replay(stored)),
+        Begin::Started => {}
+    }
+
+    let resp = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status();
+    // Failures that a retry may cure are not remembered: the key is released.
+    let keep = !(status.is_server_error()
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::TOO_MANY_REQUESTS);
+    if !keep {
+        let (pk, k) = (principal_key, key);
+        let _ = state.db.write(move |tx| store::release(tx, &pk, &k)).await;
+        return Ok(resp);
+    }
+    let (parts, body) = resp.into_parts();
+    let body_bytes = body.into_vec().await.map_err(|e| ApiError::internal(e))?;
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()).map(|v| (h.to_string(), v.to_string())))
+        .collect();
+    let stored = Stored { status: parts.status.as_u16(), headers, body: body_bytes.clone() };
+    {
+        let (pk, k, s) = (principal_key, key, stored);
+        let key = state.master_key.clone();
+        state.db.write(move |tx| store::finish(tx, &key, &pk, &k, &s)).await?;
+    }
+    let mut resp = Response::from_parts(parts, Body::from(body_bytes));
+    resp.headers_mut().remove("idempotent-replayed");
+    Ok(resp)
+}
+
+fn replay(stored: Stored) -> Response {
+    let mut headers = HeaderMap::new();
+    for (k, v) in &stored.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+            headers.insert(k, v);
+        }
+    }
+    let mut resp = Response::builder()
+        .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
+        .body(stored.body);
+    resp.headers_mut().extend(headers);
+    resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    resp
+}

@@ -1,0 +1,21 @@
+//! The tags that group operations in `/api/docs`.
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Log in and out with a session cookie
+    Auth,
+    /// Who am I, what may I do
+    Me,
+    /// Users of the tenant
+    Users,
+    /// API tokens of the tenant
+    Tokens,
+    /// Environments of the tenant
+    Environments,
+    /// The tenant's audit log and content reads
+    Audit,
+    /// Platform operations (super_admin only)
+    Platform,
+}

@@ -1,0 +1,83 @@
+//! `serve`: start-up, the scheduler, the HTTP server and the graceful stop.
+
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::TcpListener;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let (db, key) = crate::bootstrap::init(&config)?;
+    let _lock = crate::bootstrap::lock_data_dir(&config.storage.data_dir)?;
+    let state = AppState::new(db.clone(), config.clone(), key);
+    let scheduler = start_scheduler(&state).await?;
+    let listen = config.server.listen;
+    let listener = TcpListener::bind(listen);
+    let app = crate::app::build(state);
+    tracing::info!(%listen, data_dir = %config.storage.data_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "admin-appliance listening");
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    Server::new(listener)
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
+        .await
+        .map_err(|e| format!("cannot serve on {listen}: {e}"))?;
+    tracing::info!("stopping: in-flight requests finished");
+    if let Some(mut s) = scheduler {
+        let _ = s.shutdown().await;
+    }
+    let conn = db.conn()?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(|e| e.to_string())?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Registers the recurring housekeeping: expired sessions and idempotency records.
+async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, String> {
+    let scheduler = JobScheduler::new().await.map_err(|e| format!("scheduler: {e}"))?;
+    let db = state.db.clone();
+    let cleanup = Job::new_async("0 */10 * * * *", move |_, _| {
+        let db = db.clone();
+        Box::pin(async move {
+            let result = db
+                .write(|tx| {
+                    let sessions = crate::domains::auth::store::purge_expired_sessions(tx)?;
+                    let keys = crate::db::idempotency::purge_expired(tx)?;
+                    Ok((sessions, keys))
+                })
+                .await;
+            match result {
+                Ok((s, k)) => tracing::debug!(sessions = s, idempotency_keys = k, "clean-up done"),
+                Err(e) => tracing::warn!(error = %e, "clean-up failed"),
+            }
+        })
+    })
+    .map_err(|e| format!("scheduler job: {e}"))?;
+    scheduler.add(cleanup).await.map_err(|e| format!("scheduler: {e}"))?;
+    scheduler.start().await.map_err(|e| format!("scheduler: {e}"))?;
+    Ok(Some(scheduler))
+}
