@@ -42,8 +42,7 @@ pub fn build(state: AppState) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let spec2 = api.spec_endpoint();
     let docs = api.swagger_ui();
-    let limit = BodyLimit(state.config.server.body_limit_bytes);
-    Route::new()
+    let route = Route::new()
         .at("/api/v1/openapi.json", get(spec))
         .at("/api/openapi.json", get(spec2))
         .nest("/api/docs", docs)
@@ -51,7 +50,14 @@ pub fn build(state: AppState) -> impl Endpoint {
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/", ui::serve)
-        .at("/*path", ui::serve)
+        .at("/*path", ui::serve);
+    with_middleware(route, state)
+}
+
+/// Wraps routes in the shared middleware (also used by tests to check it on their own routes).
+pub fn with_middleware(route: Route, state: AppState) -> impl Endpoint {
+    let limit = BodyLimit(state.config.server.body_limit_bytes);
+    route
         .around(middleware::idempotency)
         .around(middleware::authenticate)
         .with(CatchPanic::new().with_handler(middleware::panic_response))

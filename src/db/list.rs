@@ -175,8 +175,10 @@ pub fn list<R: Resource>(conn: &Connection, scope: Scope, q: &ListQuery, extra: 
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
     let mut items = Vec::new();
     let mut last_keys = None;
+    let mut has_more = false;
     while let Some(row) = rows.next()? {
         if items.len() as i64 == q.limit {
+            has_more = true;
             break;
         }
         let n = row.as_ref().column_count();
@@ -188,7 +190,6 @@ pub fn list<R: Resource>(conn: &Connection, scope: Scope, q: &ListQuery, extra: 
         last_keys = Some(vals);
         items.push(R::from_row(row)?);
     }
-    let has_more = rows.next()?.is_some();
     let next_cursor = match (has_more, last_keys) {
         (true, Some(values)) => Some(Cursor { sort: q.sort_text(), values }.encode()),
         _ => None,

@@ -101,10 +101,16 @@ pub fn credential(req: &Request) -> Result<Credential, ApiError> {
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?;
         return Ok(Credential::Bearer(token.to_string()));
     }
-    if let Some(cookie) = req.cookie().get(SESSION_COOKIE) {
-        return Ok(Credential::Session(cookie.value_str().to_string()));
-    }
-    Ok(Credential::None)
+    let session = req
+        .headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_string());
+    Ok(session.map(Credential::Session).unwrap_or(Credential::None))
 }
 
 /// Resolves the principal of a request (once; the middleware caches it).

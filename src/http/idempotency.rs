@@ -35,10 +35,7 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     let limit = body_limit(&req);
     let mut body = poem::RequestBody::new(req.take_body());
     let bytes = read_limited(&mut body, limit).await?;
-    let mut material = format!("{}\n{}\n", req.method(), req.uri()).into_bytes();
-    material.extend_from_slice(&bytes);
-    // Keyed, because a body may carry a password.
-    let fingerprint = crate::crypto::hmac_hex(state.master_key.bytes(), &material);
+    let fingerprint = fingerprint(&state.master_key, req.method().as_str(), &req.uri().to_string(), &bytes);
     req.set_body(bytes);
 
     let begin = {
@@ -94,6 +91,14 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     let mut resp = Response::from_parts(parts, Body::from(body_bytes));
     resp.headers_mut().remove("idempotent-replayed");
     Ok(resp)
+}
+
+/// What identifies "the same request": method, path with query, and body; keyed with the
+/// master key because a body may carry a password.
+pub fn fingerprint(key: &crate::crypto::master_key::MasterKey, method: &str, uri: &str, body: &[u8]) -> String {
+    let mut material = format!("{method}\n{uri}\n").into_bytes();
+    material.extend_from_slice(body);
+    crate::crypto::hmac_hex(key.bytes(), &material)
 }
 
 fn replay(stored: Stored) -> Response {

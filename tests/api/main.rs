@@ -1,0 +1,12 @@
+//! HTTP tests against the real application on a temporary SQLite file.
+
+mod common;
+
+mod audit;
+mod conventions;
+mod identity;
+mod isolation;
+mod lists;
+mod persistence;
+mod rbac;
+mod tenants;

@@ -1,0 +1,80 @@
+//! Data survives a restart; the online backup is a consistent, checked copy.
+
+use serde_json::json;
+
+use crate::common::H;
+
+#[tokio::test]
+async fn everything_survives_a_restart() {
+    let h = H::new();
+    let t = h.tenant("Durable").await;
+    let env = h.post("/api/v1/environments", json!({"name": "kept"})).token(&t.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let key_check = h.state.master_key.check_value();
+    let dir = h.dir;
+    drop(h.cli);
+    drop(h.state);
+    let h = H::open(dir);
+    assert_eq!(h.state.master_key.check_value(), key_check, "the key file is reused");
+    let r = h.get(&format!("/api/v1/environments/{env}")).token(&t.admin).send().await;
+    assert_eq!((r.status, r.body["name"].as_str()), (200, Some("kept")));
+    let s = h.login(&t.email, "admin-password-1").await;
+    assert_eq!(h.get("/api/v1/audit-log").session(&s).send().await.status, 200);
+    let v = h.sql(|c| admin_appliance::domains::audit::store::verify(c).unwrap());
+    assert!(v.broken.is_none());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(h.dir.path().join("master.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused() {
+    let h = H::new();
+    let dir = h.dir;
+    drop(h.cli);
+    drop(h.state);
+    std::fs::remove_file(dir.path().join("master.key")).unwrap();
+    std::fs::write(dir.path().join("master.key"), admin_appliance::crypto::master_key::MasterKey::generate().to_base64()).unwrap();
+    let config = crate::common::test_config(dir.path());
+    let err = admin_appliance::bootstrap::open(&config, true).err().expect("refused");
+    assert!(err.contains("master key does not match"), "{err}");
+}
+
+#[tokio::test]
+async fn backup_is_consistent_while_serving() {
+    let h = H::new();
+    let t = h.tenant("Backed").await;
+    for i in 0..20 {
+        h.post("/api/v1/environments", json!({"name": format!("b{i}")})).token(&t.admin).send().await;
+    }
+    let out = h.dir.path().join("copy.db");
+    let src = h.state.config.database_path();
+    admin_appliance::db::backup(&src, &out).unwrap();
+    let copy = rusqlite::Connection::open(&out).unwrap();
+    let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let n: i64 = copy.query_row("SELECT COUNT(*) FROM environments", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 20);
+    assert!(admin_appliance::db::backup(&src, &out).is_err(), "never overwrites");
+}
+
+#[test]
+fn the_example_config_is_complete_and_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let c = admin_appliance::config::Config::load_from(Some(&path), &Default::default(), &Default::default()).unwrap();
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.storage.database_file, "appliance.db");
+}
+
+#[test]
+fn a_newer_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("x.db")).unwrap();
+    admin_appliance::db::migrate::migrate(&mut conn).unwrap();
+    assert!(admin_appliance::db::migrate::migrate(&mut conn).unwrap().is_empty(), "idempotent");
+    conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'now')", []).unwrap();
+    let err = admin_appliance::db::migrate::migrate(&mut conn).unwrap_err();
+    assert!(err.contains("newer than this binary"), "{err}");
+}
