@@ -131,7 +131,11 @@ pub fn create_super_admin(conn: &mut rusqlite::Connection, email: &str, password
 }
 
 /// Creates a platform (super_admin) token and returns its secret.
-pub fn create_platform_token(conn: &mut rusqlite::Connection, name: &str, secret: Option<&str>) -> Result<String, String> {
+pub fn create_platform_token(
+    conn: &mut rusqlite::Connection,
+    name: &str,
+    secret: Option<&str>,
+) -> Result<String, String> {
     let secret = secret.map(str::to_string).unwrap_or_else(|| tokens::store::new_secret(true));
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     let token = tokens::store::insert(
@@ -148,8 +152,12 @@ pub fn create_platform_token(conn: &mut rusqlite::Connection, name: &str, secret
         &secret,
     )
     .map_err(|e| e.message)?;
-    audit::store::record(&tx, &Actor::system("cli"), Entry::new(None, "token.created", "token", &token.id).after(&token))
-        .map_err(|e| e.message)?;
+    audit::store::record(
+        &tx,
+        &Actor::system("cli"),
+        Entry::new(None, "token.created", "token", &token.id).after(&token),
+    )
+    .map_err(|e| e.message)?;
     tx.commit().map_err(|e| e.to_string())?;
     Ok(secret)
 }
@@ -179,7 +187,9 @@ pub fn init(config: &Config) -> Result<(Db, MasterKey), String> {
                 "\nCreated the first platform operator.\n  email:    {}\n  password: {p}\nThis password is shown only once: change it after logging in.\n",
                 first.email
             ),
-            None => println!("Created the first platform operator {} (password from {ADMIN_PASSWORD_ENV}).", first.email),
+            None => {
+                println!("Created the first platform operator {} (password from {ADMIN_PASSWORD_ENV}).", first.email)
+            }
         }
     }
     if register_bootstrap_token(&db)? {

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, LogFormat, Overrides};
 
 #[derive(Debug, Parser)]
-#[command(name = "admin-appliance", version, about = "The admin API of a multi-tenant AI/automation platform, in one binary")]
+#[command(
+    name = "admin-appliance",
+    version,
+    about = "The admin API of a multi-tenant AI/automation platform, in one binary"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -147,10 +151,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 }
             };
             crate::bootstrap::open(&config, true)?;
-            println!(
-                "Schema at version {} (was {before}).",
-                crate::db::migrate::latest_version()
-            );
+            println!("Schema at version {} (was {before}).", crate::db::migrate::latest_version());
             Ok(())
         }
         Command::CreateAdmin { email, password, common } => {
@@ -170,7 +171,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Token { action: TokenCommand::Create { super_admin, name, common } } => {
             if !super_admin {
-                return Err("only --super-admin tokens can be made here; tenant tokens come from POST /api/v1/tokens".into());
+                return Err(
+                    "only --super-admin tokens can be made here; tenant tokens come from POST /api/v1/tokens".into()
+                );
             }
             let config = load(&common, None)?;
             let (db, _) = crate::bootstrap::open(&config, true)?;

@@ -93,12 +93,7 @@ pub struct SecurityConfig {
 
 impl Default for SecurityConfig {
     fn default() -> Self {
-        Self {
-            session_ttl_hours: 12,
-            login_slowdown_after: 3,
-            login_lockout_after: 10,
-            login_lockout_minutes: 15,
-        }
+        Self { session_ttl_hours: 12, login_slowdown_after: 3, login_lockout_after: 10, login_lockout_minutes: 15 }
     }
 }
 
@@ -165,8 +160,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| format!("config file {}: {e}", path.display()))?
+                text.parse::<toml::Table>().map_err(|e| format!("config file {}: {e}", path.display()))?
             }
             None => toml::Table::new(),
         };
@@ -174,20 +168,17 @@ impl Config {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
             let Some((section, key)) = rest.split_once("__") else { continue };
             let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let toml::Value::Table(section_table) = entry else {
                 return Err(format!("{name}: config section `{section}` is not a table"));
             };
             section_table.insert(key, env_value(raw));
         }
-        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let msg = e.inner().message().trim().to_string();
-                format!("invalid configuration at `{path}`: {msg}")
-            })?;
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = e.inner().message().trim().to_string();
+            format!("invalid configuration at `{path}`: {msg}")
+        })?;
         if let Some(listen) = overrides.listen {
             config.server.listen = listen;
         }
@@ -200,9 +191,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let bad = |key: &str, why: &str| Err(format!("invalid config value for `{key}`: {why}"));
-        if !(self.server.public_url.starts_with("http://")
-            || self.server.public_url.starts_with("https://"))
-        {
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
             return bad("server.public_url", "must start with http:// or https://");
         }
         if self.server.body_limit_bytes < 1024 {
@@ -266,8 +255,7 @@ mod tests {
     fn flag_beats_env_beats_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:1000\"\n[storage]\npool_size = 3\n")
-            .unwrap();
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:1000\"\n[storage]\npool_size = 3\n").unwrap();
         let e = env(&[("ADMIN_APPLIANCE_SERVER__LISTEN", "127.0.0.1:2000")]);
         let c = Config::load_from(Some(&file), &e, &Overrides::default()).unwrap();
         assert_eq!(c.server.listen.port(), 2000);

@@ -35,12 +35,8 @@ impl MasterKey {
     }
 
     pub fn from_base64(text: &str) -> Result<Self, String> {
-        let raw = STANDARD
-            .decode(text.trim())
-            .map_err(|_| "the master key is not valid base64".to_string())?;
-        let bytes: [u8; 32] = raw
-            .try_into()
-            .map_err(|_| "the master key must be exactly 32 bytes".to_string())?;
+        let raw = STANDARD.decode(text.trim()).map_err(|_| "the master key is not valid base64".to_string())?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| "the master key must be exactly 32 bytes".to_string())?;
         Ok(Self { bytes })
     }
 
@@ -86,9 +82,7 @@ fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("cannot create master key {}: {e}", path.display()))?;
+    let mut file = options.open(path).map_err(|e| format!("cannot create master key {}: {e}", path.display()))?;
     file.write_all(format!("{}\n", key.to_base64()).as_bytes())
         .and_then(|_| file.sync_all())
         .map_err(|e| format!("cannot write master key {}: {e}", path.display()))

@@ -39,7 +39,13 @@ fn ago(minutes: i64) -> String {
 }
 
 /// Claims the key for this request, or says why it cannot be claimed.
-pub fn begin(tx: &Connection, master: &MasterKey, principal: &str, key: &str, fingerprint: &str) -> Result<Begin, ApiError> {
+pub fn begin(
+    tx: &Connection,
+    master: &MasterKey,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Begin, ApiError> {
     let row = tx
         .query_row(
             "SELECT fingerprint, state, status_code, response_headers, response_body, created_at
@@ -88,7 +94,13 @@ pub fn begin(tx: &Connection, master: &MasterKey, principal: &str, key: &str, fi
     Ok(Begin::Started)
 }
 
-pub fn finish(tx: &Connection, master: &MasterKey, principal: &str, key: &str, stored: &Stored) -> Result<(), ApiError> {
+pub fn finish(
+    tx: &Connection,
+    master: &MasterKey,
+    principal: &str,
+    key: &str,
+    stored: &Stored,
+) -> Result<(), ApiError> {
     let headers = serde_json::to_string(&stored.headers).map_err(ApiError::internal)?;
     let id = row_id(principal, key);
     let body = seal::seal(master, &cell(&id), &stored.body);

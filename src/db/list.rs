@@ -116,8 +116,7 @@ fn where_clause<R: Resource>(scope: Scope, q: &ListQuery, extra: &Extra) -> (Vec
         && !R::SEARCH.is_empty()
     {
         let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
-        let ors: Vec<String> =
-            R::SEARCH.iter().map(|c| format!("LOWER({c}) LIKE ? ESCAPE '\\'")).collect();
+        let ors: Vec<String> = R::SEARCH.iter().map(|c| format!("LOWER({c}) LIKE ? ESCAPE '\\'")).collect();
         conds.push(format!("({})", ors.join(" OR ")));
         args.extend(R::SEARCH.iter().map(|_| Value::Text(pattern.clone())));
     }
@@ -157,8 +156,7 @@ pub fn list<R: Resource>(conn: &Connection, scope: Scope, q: &ListQuery, extra: 
         conds.push(format!("({})", ors.join(" OR ")));
     }
 
-    let order: Vec<String> =
-        keys.iter().map(|(c, d)| format!("{c} {}", if *d { "DESC" } else { "ASC" })).collect();
+    let order: Vec<String> = keys.iter().map(|(c, d)| format!("{c} {}", if *d { "DESC" } else { "ASC" })).collect();
     let key_cols: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let sql = format!(
         "SELECT {}, {} FROM {}{} ORDER BY {} LIMIT ? OFFSET ?",
@@ -205,11 +203,9 @@ fn json_to_sql(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Integer(*b as i64),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map(Value::Integer)
-            .or_else(|| n.as_f64().map(Value::Real))
-            .unwrap_or(Value::Null),
+        serde_json::Value::Number(n) => {
+            n.as_i64().map(Value::Integer).or_else(|| n.as_f64().map(Value::Real)).unwrap_or(Value::Null)
+        }
         serde_json::Value::String(s) => Value::Text(s.clone()),
         other => Value::Text(other.to_string()),
     }

@@ -18,11 +18,9 @@ pub fn latest_version() -> i64 {
 /// The highest applied version, 0 for an empty database.
 pub fn current_version(conn: &Connection) -> Result<i64, String> {
     let exists: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", [], |r| {
+            r.get(0)
+        })
         .map_err(|e| e.to_string())?;
     if exists == 0 {
         return Ok(0);

@@ -37,11 +37,7 @@ impl CustomizeConnection<Connection, rusqlite::Error> for Pragmas {
 }
 
 /// Sets the pragmas every connection needs: WAL, foreign keys, busy timeout, synchronous.
-pub fn apply_pragmas(
-    conn: &Connection,
-    synchronous: Synchronous,
-    busy_timeout_ms: u64,
-) -> Result<(), rusqlite::Error> {
+pub fn apply_pragmas(conn: &Connection, synchronous: Synchronous, busy_timeout_ms: u64) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_millis(busy_timeout_ms))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -105,9 +101,7 @@ impl Db {
         let pool = self.pool.clone();
         run_blocking(move || {
             let mut conn = pool.get().map_err(ApiError::internal)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(ApiError::internal)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ApiError::internal)?;
             let out = f(&tx)?;
             tx.commit().map_err(ApiError::internal)?;
             Ok(out)
@@ -125,13 +119,7 @@ where
     let request_id = crate::http::request_id::current();
     tokio::task::spawn_blocking(move || crate::http::request_id::sync_scope(request_id, f))
         .await
-        .map_err(|e| {
-            if e.is_panic() {
-                ApiError::internal("database task panicked")
-            } else {
-                ApiError::internal(e)
-            }
-        })?
+        .map_err(|e| if e.is_panic() { ApiError::internal("database task panicked") } else { ApiError::internal(e) })?
 }
 
 /// The current time as the RFC 3339 UTC text stored in every `*_at` column. The fixed width
@@ -146,9 +134,7 @@ pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Parses an RFC 3339 time given by a client into the stored form.
 pub fn parse_time(s: &str) -> Option<String> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| format_time(t.with_timezone(&chrono::Utc)))
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| format_time(t.with_timezone(&chrono::Utc)))
 }
 
 /// A new UUIDv7 id (time-ordered, so ids sort like creation times).
@@ -175,19 +161,13 @@ pub fn backup(src: &Path, out: &Path) -> Result<(), String> {
     }
     let source = Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("cannot open {}: {e}", src.display()))?;
-    source
-        .busy_timeout(Duration::from_secs(30))
-        .map_err(|e| e.to_string())?;
+    source.busy_timeout(Duration::from_secs(30)).map_err(|e| e.to_string())?;
     let mut dest = Connection::open(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     {
         let backup = rusqlite::backup::Backup::new(&source, &mut dest).map_err(|e| e.to_string())?;
-        backup
-            .run_to_completion(256, Duration::from_millis(5), None)
-            .map_err(|e| format!("backup failed: {e}"))?;
+        backup.run_to_completion(256, Duration::from_millis(5), None).map_err(|e| format!("backup failed: {e}"))?;
     }
-    let check: String = dest
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+    let check: String = dest.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| e.to_string())?;
     if check != "ok" {
         return Err(format!("backup copy failed integrity_check: {check}"));
     }

@@ -90,9 +90,7 @@ pub enum Credential {
 
 pub fn credential(req: &Request) -> Result<Credential, ApiError> {
     if let Some(value) = req.headers().get("authorization") {
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("Malformed Authorization header"))?;
+        let value = value.to_str().map_err(|_| ApiError::unauthorized("Malformed Authorization header"))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
@@ -161,11 +159,7 @@ fn caller(req: &Request) -> Result<Principal, ApiError> {
 
 /// Checks one permission against the principal's role: the single enforcement point.
 pub fn authorize(principal: &Principal, perm: Perm) -> Result<(), ApiError> {
-    if perm.granted_to(principal.role) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(perm.describe()))
-    }
+    if perm.granted_to(principal.role) { Ok(()) } else { Err(ApiError::forbidden(perm.describe())) }
 }
 
 /// The tenant a request acts on: the principal's own, or for a platform principal the one named

@@ -121,35 +121,6 @@ fn field_name(path: &str, msg: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(serde::Deserialize, Debug)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct T {
-        name: String,
-        n: Option<i64>,
-    }
-
-    fn fields(e: ApiError) -> serde_json::Value {
-        e.details.unwrap()["fields"].clone()
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let e = parse_json::<T>(br#"{"name": 5}"#).unwrap_err();
-        assert!(fields(e)["name"].as_str().unwrap().contains("invalid type"));
-        let e = parse_json::<T>(br#"{}"#).unwrap_err();
-        assert!(fields(e)["name"].as_str().unwrap().contains("missing"));
-        let e = parse_json::<T>(br#"{"name": "a", "bogus": 1}"#).unwrap_err();
-        assert!(fields(e)["bogus"].as_str().unwrap().contains("unknown field"));
-        let e = parse_json::<T>(br#"{"name": "#).unwrap_err();
-        assert_eq!(e.code, Code::InvalidJson);
-    }
-}
-
 /// An optional JSON body: a request without a body (or with an empty one) gives `None`.
 pub struct MaybeJsonBody<T>(pub Option<T>);
 
@@ -192,10 +163,41 @@ impl<'a, T: Type + DeserializeOwned + Send> poem_openapi::ApiExtractor<'a> for M
         match request.content_type() {
             Some(ct) if is_json(ct) => {}
             Some(ct) => {
-                return Err(ApiError::new(Code::UnsupportedMediaType, format!("Expected application/json, got {ct}")).into());
+                return Err(
+                    ApiError::new(Code::UnsupportedMediaType, format!("Expected application/json, got {ct}")).into()
+                );
             }
             None => return Err(ApiError::new(Code::UnsupportedMediaType, "Expected application/json").into()),
         }
         parse_json(&bytes).map(|v| MaybeJsonBody(Some(v))).map_err(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        name: String,
+        n: Option<i64>,
+    }
+
+    fn fields(e: ApiError) -> serde_json::Value {
+        e.details.unwrap()["fields"].clone()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_json::<T>(br#"{"name": 5}"#).unwrap_err();
+        assert!(fields(e)["name"].as_str().unwrap().contains("invalid type"));
+        let e = parse_json::<T>(br#"{}"#).unwrap_err();
+        assert!(fields(e)["name"].as_str().unwrap().contains("missing"));
+        let e = parse_json::<T>(br#"{"name": "a", "bogus": 1}"#).unwrap_err();
+        assert!(fields(e)["bogus"].as_str().unwrap().contains("unknown field"));
+        let e = parse_json::<T>(br#"{"name": "#).unwrap_err();
+        assert_eq!(e.code, Code::InvalidJson);
     }
 }

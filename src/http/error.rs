@@ -175,15 +175,11 @@ impl poem::error::ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        let body = serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&self.body()))
-            .unwrap_or_default();
-        let mut resp = Response::builder()
-            .status(self.status())
-            .content_type("application/json; charset=utf-8")
-            .body(body);
+        let body = serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&self.body())).unwrap_or_default();
+        let mut resp =
+            Response::builder().status(self.status()).content_type("application/json; charset=utf-8").body(body);
         if self.status() == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -258,12 +254,7 @@ impl FieldErrors {
     }
 
     pub fn into_error(self) -> ApiError {
-        let summary = self
-            .0
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let summary = self.0.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
         ApiError::new(Code::ValidationFailed, format!("Validation failed: {summary}"))
             .with_details(serde_json::json!({ "fields": self.0 }))
     }

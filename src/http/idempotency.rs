@@ -18,12 +18,7 @@ use crate::state::AppState;
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "x-total-count", "link"];
 
 pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::field("Idempotency-Key", "must be 1 to 255 characters").into());
     }
@@ -68,16 +63,15 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     };
     let status = resp.status();
     // Failures that a retry may cure are not remembered: the key is released.
-    let keep = !(status.is_server_error()
-        || status == StatusCode::UNAUTHORIZED
-        || status == StatusCode::TOO_MANY_REQUESTS);
+    let keep =
+        !(status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS);
     if !keep {
         let (pk, k) = (principal_key, key);
         let _ = state.db.write(move |tx| store::release(tx, &pk, &k)).await;
         return Ok(resp);
     }
     let (parts, body) = resp.into_parts();
-    let body_bytes = body.into_vec().await.map_err(|e| ApiError::internal(e))?;
+    let body_bytes = body.into_vec().await.map_err(ApiError::internal)?;
     let headers: Vec<(String, String)> = KEPT_HEADERS
         .iter()
         .filter_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()).map(|v| (h.to_string(), v.to_string())))
@@ -108,9 +102,8 @@ fn replay(stored: Stored) -> Response {
             headers.insert(k, v);
         }
     }
-    let mut resp = Response::builder()
-        .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
-        .body(stored.body);
+    let mut resp =
+        Response::builder().status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK)).body(stored.body);
     resp.headers_mut().extend(headers);
     resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     resp

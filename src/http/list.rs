@@ -71,11 +71,7 @@ pub struct ListQuery {
 impl ListQuery {
     /// The sort as text (`-createdAt,name`), stored in cursors.
     pub fn sort_text(&self) -> String {
-        self.sort
-            .iter()
-            .map(|(s, d)| format!("{}{}", if *d { "-" } else { "" }, s.param))
-            .collect::<Vec<_>>()
-            .join(",")
+        self.sort.iter().map(|(s, d)| format!("{}{}", if *d { "-" } else { "" }, s.param)).collect::<Vec<_>>().join(",")
     }
 
     /// Parses and validates a query string against `R`'s allow-lists.
@@ -107,10 +103,7 @@ impl ListQuery {
         let mut sort_text: Option<String> = None;
         let mut offset_given = false;
         for (key, value) in &pairs {
-            let name = key
-                .strip_prefix("filter[")
-                .and_then(|k| k.strip_suffix(']'))
-                .unwrap_or(key.as_str());
+            let name = key.strip_prefix("filter[").and_then(|k| k.strip_suffix(']')).unwrap_or(key.as_str());
             match name {
                 "limit" => {
                     q.limit = parse_int(name, value)?;
@@ -153,9 +146,10 @@ impl ListQuery {
                 }
                 n if TENANT_ALIASES.contains(&n) && !filters.iter().any(|f| f.param == n) => {}
                 n => {
-                    let filter = filters.iter().find(|f| f.param == n).ok_or_else(|| {
-                        ApiError::invalid_query(n, "unknown query parameter")
-                    })?;
+                    let filter = filters
+                        .iter()
+                        .find(|f| f.param == n)
+                        .ok_or_else(|| ApiError::invalid_query(n, "unknown query parameter"))?;
                     q.filters.push((*filter, filter_value(filter, value)?));
                 }
             }
@@ -185,7 +179,10 @@ impl ListQuery {
             };
             let sort = sorts.iter().find(|s| s.param == field).ok_or_else(|| {
                 let allowed: Vec<&str> = sorts.iter().map(|s| s.param).collect();
-                ApiError::invalid_query("sort", format!("unknown sort field `{field}`; allowed: {}", allowed.join(", ")))
+                ApiError::invalid_query(
+                    "sort",
+                    format!("unknown sort field `{field}`; allowed: {}", allowed.join(", ")),
+                )
             })?;
             if q.sort.iter().any(|(s, _)| s.param == sort.param) {
                 return Err(ApiError::invalid_query("sort", format!("`{field}` given twice")));
@@ -333,12 +330,8 @@ impl<T> Listed<T> {
         let by_cursor = q.cursor.is_some();
         let total_pages = if page.total == 0 { 0 } else { (page.total + limit - 1) / limit };
         let link = page.next_cursor.as_ref().map(|next| {
-            let mut params: Vec<(String, String)> = q
-                .raw
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "offset" | "page"))
-                .cloned()
-                .collect();
+            let mut params: Vec<(String, String)> =
+                q.raw.iter().filter(|(k, _)| !matches!(k.as_str(), "cursor" | "offset" | "page")).cloned().collect();
             if by_cursor || q.offset == 0 && q.page.is_none() {
                 params.push(("cursor".into(), next.clone()));
             } else {

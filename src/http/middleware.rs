@@ -28,11 +28,8 @@ pub async fn request_context<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Res
     let started = Instant::now();
     let mut resp = request_id::scope(id.clone(), async move {
         let limit = req.data::<BodyLimit>().map(|l| l.0).unwrap_or(u64::MAX);
-        let declared = req
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared =
+            req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit) {
             return too_large(limit).into_response();
         }

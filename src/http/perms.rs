@@ -150,9 +150,5 @@ impl Perm {
 
 /// The permission names a role holds, for `/roles` and `/me`.
 pub fn permissions_of(role: Role) -> Vec<String> {
-    MATRIX
-        .iter()
-        .filter(|r| r.3[role.column()])
-        .map(|r| r.1.to_string())
-        .collect()
+    MATRIX.iter().filter(|r| r.3[role.column()]).map(|r| r.1.to_string()).collect()
 }

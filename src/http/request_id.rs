@@ -13,10 +13,7 @@ thread_local! {
 
 /// The current request id, if any.
 pub fn current() -> Option<String> {
-    REQUEST_ID
-        .try_with(|id| id.clone())
-        .ok()
-        .or_else(|| SYNC_REQUEST_ID.with(|c| c.borrow().clone()))
+    REQUEST_ID.try_with(|id| id.clone()).ok().or_else(|| SYNC_REQUEST_ID.with(|c| c.borrow().clone()))
 }
 
 /// Runs `fut` with `id` as the current request id.

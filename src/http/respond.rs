@@ -4,7 +4,9 @@
 use poem::http::HeaderValue;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 
@@ -42,7 +44,10 @@ impl<T: ToJSON + Type + Send> ApiResponse for Created<T> {
                 description: "Created",
                 status: Some(201),
                 status_range: None,
-                content: vec![MetaMediaType { content_type: "application/json; charset=utf-8", schema: T::schema_ref() }],
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: T::schema_ref(),
+                }],
                 headers: vec![MetaHeader {
                     name: "Location".into(),
                     description: Some("URL of the new resource".into()),
@@ -76,7 +81,5 @@ impl Deleted {
 
 /// Parses a path id, 404 when it is not a UUID (no such resource can exist).
 pub fn path_id(raw: &str, what: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.to_string())
-        .map_err(|_| ApiError::not_found(what))
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| ApiError::not_found(what))
 }

@@ -29,7 +29,11 @@ pub fn email(errors: &mut FieldErrors, field: &str, value: &str) {
     let ok = v.len() <= 254
         && !v.contains(char::is_whitespace)
         && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if !ok {
         errors.add(field, "must be a valid email address");

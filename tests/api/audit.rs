@@ -9,10 +9,16 @@ use crate::common::H;
 async fn every_change_is_audited_with_actor_and_states() {
     let h = H::new();
     let t = h.tenant("Audited").await;
-    let env = h.post("/api/v1/environments", json!({"name": "dev"})).token(&t.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let env = h.post("/api/v1/environments", json!({"name": "dev"})).token(&t.admin).send().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     h.patch(&format!("/api/v1/environments/{env}"), json!({"name": "development"})).token(&t.admin).send().await;
     h.delete(&format!("/api/v1/environments/{env}")).token(&t.admin).send().await;
-    h.post("/api/v1/users", json!({"email": "pw@audited.test", "password": "super-secret-pw"})).token(&t.admin).send().await;
+    h.post("/api/v1/users", json!({"email": "pw@audited.test", "password": "super-secret-pw"}))
+        .token(&t.admin)
+        .send()
+        .await;
 
     let r = h.get("/api/v1/audit-log?targetType=environment&sort=seq").token(&t.admin).send().await;
     let actions: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();

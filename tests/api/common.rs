@@ -106,7 +106,11 @@ impl H {
     }
 
     pub async fn make_token(&self, admin: &str, role: &str) -> String {
-        let r = self.post("/api/v1/tokens", json!({"name": format!("{role} token"), "role": role})).token(admin).send().await;
+        let r = self
+            .post("/api/v1/tokens", json!({"name": format!("{role} token"), "role": role}))
+            .token(admin)
+            .send()
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["token"].as_str().unwrap().to_string()
     }

@@ -17,13 +17,29 @@ async fn every_error_is_the_json_body_with_its_status() {
         (h.get("/api/v1/no-such-thing").token(&t.admin).send().await, 404, "not_found"),
         (h.get("/api/nope").send().await, 404, "not_found"),
         (h.req("DELETE", "/api/v1/environments").token(&t.admin).send().await, 405, "method_not_allowed"),
-        (h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"{\"name\":", "application/json").send().await, 400, "invalid_json"),
-        (h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"", "application/json").send().await, 400, "invalid_json"),
-        (h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"name=x", "text/plain").send().await, 415, "unsupported_media_type"),
+        (
+            h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"{\"name\":", "application/json").send().await,
+            400,
+            "invalid_json",
+        ),
+        (
+            h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"", "application/json").send().await,
+            400,
+            "invalid_json",
+        ),
+        (
+            h.req("POST", "/api/v1/environments").token(&t.admin).raw(b"name=x", "text/plain").send().await,
+            415,
+            "unsupported_media_type",
+        ),
         (h.post("/api/v1/environments", json!({"name": ""})).token(&t.admin).send().await, 400, "validation_failed"),
         (h.post("/api/v1/environments", json!({"name": 7})).token(&t.admin).send().await, 400, "validation_failed"),
         (h.post("/api/v1/environments", json!({"nam": "x"})).token(&t.admin).send().await, 400, "validation_failed"),
-        (h.post("/api/v1/tokens", json!({"name": "x", "role": "king"})).token(&t.admin).send().await, 400, "validation_failed"),
+        (
+            h.post("/api/v1/tokens", json!({"name": "x", "role": "king"})).token(&t.admin).send().await,
+            400,
+            "validation_failed",
+        ),
         (h.get("/api/v1/environments/not-a-uuid").token(&t.admin).send().await, 404, "not_found"),
         (h.get("/api/v1/environments").token(&t.guest).header("x-tenant-id", "x").send().await, 200, ""),
         (h.post("/api/v1/environments", json!({"name": "x"})).token(&t.guest).send().await, 403, "forbidden"),
@@ -78,7 +94,11 @@ async fn request_ids_are_echoed_or_generated() {
 async fn create_update_delete_shapes() {
     let h = H::new();
     let t = h.tenant("Shapes").await;
-    let r = h.post("/api/v1/environments", json!({"name": "staging", "description": "pre-prod"})).token(&t.admin).send().await;
+    let r = h
+        .post("/api/v1/environments", json!({"name": "staging", "description": "pre-prod"}))
+        .token(&t.admin)
+        .send()
+        .await;
     assert_eq!(r.status, 201);
     let id = r.body["id"].as_str().unwrap().to_string();
     assert_eq!(r.header("location"), Some(format!("/api/v1/environments/{id}").as_str()));
@@ -87,10 +107,18 @@ async fn create_update_delete_shapes() {
         assert!(chrono::DateTime::parse_from_rfc3339(r.body[field].as_str().unwrap()).is_ok());
     }
     // PATCH and PUT are both partial.
-    let r = h.patch(&format!("/api/v1/environments/{id}"), json!({"description": "changed"})).token(&t.admin).send().await;
-    assert_eq!((r.status, r.body["name"].as_str(), r.body["description"].as_str()), (200, Some("staging"), Some("changed")));
-    let r = h.req("PUT", &format!("/api/v1/environments/{id}")).json(json!({"name": "stage"})).token(&t.admin).send().await;
-    assert_eq!((r.status, r.body["name"].as_str(), r.body["description"].as_str()), (200, Some("stage"), Some("changed")));
+    let r =
+        h.patch(&format!("/api/v1/environments/{id}"), json!({"description": "changed"})).token(&t.admin).send().await;
+    assert_eq!(
+        (r.status, r.body["name"].as_str(), r.body["description"].as_str()),
+        (200, Some("staging"), Some("changed"))
+    );
+    let r =
+        h.req("PUT", &format!("/api/v1/environments/{id}")).json(json!({"name": "stage"})).token(&t.admin).send().await;
+    assert_eq!(
+        (r.status, r.body["name"].as_str(), r.body["description"].as_str()),
+        (200, Some("stage"), Some("changed"))
+    );
     let r = h.delete(&format!("/api/v1/environments/{id}")).token(&t.admin).send().await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!({"success": true, "id": id}));
@@ -104,7 +132,8 @@ async fn create_update_delete_shapes() {
 async fn duplicates_are_409_and_nothing_is_half_written() {
     let h = H::new();
     let t = h.tenant("Dups").await;
-    let audit_rows = |h: &H| h.sql(|c| c.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get::<_, i64>(0)).unwrap());
+    let audit_rows =
+        |h: &H| h.sql(|c| c.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get::<_, i64>(0)).unwrap());
     assert_eq!(h.post("/api/v1/environments", json!({"name": "prod"})).token(&t.admin).send().await.status, 201);
     let before = audit_rows(&h);
     let r = h.post("/api/v1/environments", json!({"name": "prod"})).token(&t.admin).send().await;
@@ -138,7 +167,12 @@ async fn idempotency_keys_replay_mismatch_and_in_progress() {
     assert_eq!(other.error_code(), "idempotency_key_mismatch");
 
     // The same key from another principal is another key.
-    let r = h.post("/api/v1/environments", json!({"name": "once"})).token(&t.member).header("idempotency-key", "key-1").send().await;
+    let r = h
+        .post("/api/v1/environments", json!({"name": "once"}))
+        .token(&t.member)
+        .header("idempotency-key", "key-1")
+        .send()
+        .await;
     assert_eq!(r.status, 403, "the member's own request runs (and is refused)");
 
     // A stored error is replayed too.
@@ -150,10 +184,20 @@ async fn idempotency_keys_replay_mismatch_and_in_progress() {
     // A request still running under the key: 409 in progress.
     let body = serde_json::to_vec(&json!({"name": "slow"})).unwrap();
     let token_id = h.get("/api/v1/me").token(&t.admin).send().await.body["tokenId"].as_str().unwrap().to_string();
-    let fp = admin_appliance::http::idempotency::fingerprint(&h.state.master_key, "POST", "/api/v1/environments", &body);
-    h.sql(|c| admin_appliance::db::idempotency::begin(c, &h.state.master_key, &format!("token:{token_id}"), "key-3", &fp).map(|_| ()))
-        .unwrap();
-    let busy = h.req("POST", "/api/v1/environments").raw(&body, "application/json").token(&t.admin).header("idempotency-key", "key-3").send().await;
+    let fp =
+        admin_appliance::http::idempotency::fingerprint(&h.state.master_key, "POST", "/api/v1/environments", &body);
+    h.sql(|c| {
+        admin_appliance::db::idempotency::begin(c, &h.state.master_key, &format!("token:{token_id}"), "key-3", &fp)
+            .map(|_| ())
+    })
+    .unwrap();
+    let busy = h
+        .req("POST", "/api/v1/environments")
+        .raw(&body, "application/json")
+        .token(&t.admin)
+        .header("idempotency-key", "key-3")
+        .send()
+        .await;
     assert_eq!(busy.status, 409);
     assert_eq!(busy.error_code(), "idempotency_key_in_progress");
 
@@ -166,11 +210,14 @@ async fn idempotency_keys_replay_mismatch_and_in_progress() {
 async fn idempotent_replays_of_secrets_are_sealed_at_rest() {
     let h = H::new();
     let t = h.tenant("Sealed").await;
-    let r = h.post("/api/v1/tokens", json!({"name": "ci"})).token(&t.admin).header("idempotency-key", "tok-1").send().await;
+    let r =
+        h.post("/api/v1/tokens", json!({"name": "ci"})).token(&t.admin).header("idempotency-key", "tok-1").send().await;
     let secret = r.body["token"].as_str().unwrap().to_string();
-    let again = h.post("/api/v1/tokens", json!({"name": "ci"})).token(&t.admin).header("idempotency-key", "tok-1").send().await;
+    let again =
+        h.post("/api/v1/tokens", json!({"name": "ci"})).token(&t.admin).header("idempotency-key", "tok-1").send().await;
     assert_eq!(again.body["token"].as_str(), Some(secret.as_str()));
-    let stored: String = h.sql(|c| c.query_row("SELECT response_body FROM idempotency_keys", [], |r| r.get(0)).unwrap());
+    let stored: String =
+        h.sql(|c| c.query_row("SELECT response_body FROM idempotency_keys", [], |r| r.get(0)).unwrap());
     assert!(stored.starts_with("v1."), "sealed");
     assert!(!stored.contains(&secret));
 }
@@ -193,7 +240,13 @@ async fn the_openapi_document_describes_the_api() {
         assert_eq!(r.status, 200);
         assert_eq!(r.body["openapi"].as_str().map(|s| s.starts_with("3.")), Some(true));
         let paths = r.body["paths"].as_object().unwrap();
-        for p in ["/api/v1/environments", "/api/v1/platform/tenants", "/api/v1/auth/login", "/api/v1/audit-log", "/api/v1/me/content-reads"] {
+        for p in [
+            "/api/v1/environments",
+            "/api/v1/platform/tenants",
+            "/api/v1/auth/login",
+            "/api/v1/audit-log",
+            "/api/v1/me/content-reads",
+        ] {
             assert!(paths.contains_key(p), "{p} documented");
         }
         let list = &paths["/api/v1/environments"]["get"];
@@ -207,7 +260,7 @@ async fn the_openapi_document_describes_the_api() {
     let docs = h.get("/api/docs").send().await;
     assert_eq!(docs.status, 200);
     assert!(docs.text.contains("swagger"), "interactive docs");
-    assert_eq!(admin_appliance::app::openapi_json().len() > 1000, true);
+    assert!(admin_appliance::app::openapi_json().len() > 1000);
 }
 
 #[tokio::test]

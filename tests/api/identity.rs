@@ -9,7 +9,10 @@ use crate::common::H;
 async fn login_session_csrf_and_logout() {
     let h = H::new();
     let t = h.tenant("Sessions").await;
-    let r = h.post("/api/v1/auth/login", json!({"email": t.email.to_uppercase(), "password": "admin-password-1"})).send().await;
+    let r = h
+        .post("/api/v1/auth/login", json!({"email": t.email.to_uppercase(), "password": "admin-password-1"}))
+        .send()
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let cookie = r.header("set-cookie").unwrap().to_string();
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -28,7 +31,12 @@ async fn login_session_csrf_and_logout() {
     assert_eq!(h.get("/api/v1/environments").header("cookie", &s.cookie).send().await.status, 200);
     let r = h.post("/api/v1/environments", json!({"name": "x"})).header("cookie", &s.cookie).send().await;
     assert_eq!((r.status, r.error_code()), (403, "csrf_failed"));
-    let r = h.post("/api/v1/environments", json!({"name": "x"})).header("cookie", &s.cookie).header("x-csrf-token", "wrong").send().await;
+    let r = h
+        .post("/api/v1/environments", json!({"name": "x"}))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", "wrong")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
     let r = h.post("/api/v1/environments", json!({"name": "x"})).session(&s).send().await;
     assert_eq!(r.status, 201);
@@ -39,7 +47,11 @@ async fn login_session_csrf_and_logout() {
     let r = h.get("/api/v1/environments").header("cookie", &s.cookie).send().await;
     assert_eq!(r.status, 401, "the session is gone");
     // A stale cookie does not stop a new login.
-    let r = h.post("/api/v1/auth/login", json!({"email": t.email, "password": "admin-password-1"})).header("cookie", &s.cookie).send().await;
+    let r = h
+        .post("/api/v1/auth/login", json!({"email": t.email, "password": "admin-password-1"}))
+        .header("cookie", &s.cookie)
+        .send()
+        .await;
     assert_eq!(r.status, 200);
 }
 
@@ -56,7 +68,8 @@ async fn failed_logins_are_slowed_then_locked() {
     assert_eq!((r.status, r.error_code()), (429, "login_locked"), "even the right password waits");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
     // Unknown emails get the same answer as wrong passwords.
-    let r = h.post("/api/v1/auth/login", json!({"email": "nobody@nowhere.test", "password": "whatever-1"})).send().await;
+    let r =
+        h.post("/api/v1/auth/login", json!({"email": "nobody@nowhere.test", "password": "whatever-1"})).send().await;
     assert_eq!((r.status, r.error_code()), (401, "invalid_credentials"));
     let r = h.post("/api/v1/auth/login", json!({"email": "", "password": ""})).send().await;
     assert_eq!(r.status, 400);
@@ -71,7 +84,8 @@ async fn tokens_are_hashed_shown_once_expire_and_revoke() {
     let secret = r.body["token"].as_str().unwrap().to_string();
     let id = r.body["id"].as_str().unwrap().to_string();
     assert!(secret.starts_with(r.body["prefix"].as_str().unwrap()));
-    let stored: String = h.sql(|c| c.query_row("SELECT token_hash FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap());
+    let stored: String =
+        h.sql(|c| c.query_row("SELECT token_hash FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap());
     assert_eq!(stored, admin_appliance::crypto::sha256_hex(secret.as_bytes()));
     let listed = h.get("/api/v1/tokens").token(&t.admin).send().await;
     assert!(!listed.text.contains(&secret), "never shown again");
@@ -87,7 +101,11 @@ async fn tokens_are_hashed_shown_once_expire_and_revoke() {
     assert_eq!(r.status, 401, "revoked at once");
     assert!(h.get(&format!("/api/v1/tokens/{id}")).token(&t.admin).send().await.body["revokedAt"].is_string());
 
-    let r = h.post("/api/v1/tokens", json!({"name": "old", "expiresAt": "2020-01-01T00:00:00Z"})).token(&t.admin).send().await;
+    let r = h
+        .post("/api/v1/tokens", json!({"name": "old", "expiresAt": "2020-01-01T00:00:00Z"}))
+        .token(&t.admin)
+        .send()
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.body["details"]["fields"]["expiresAt"].is_string());
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
@@ -112,10 +130,15 @@ async fn suspended_tenants_and_users_are_blocked() {
     assert_eq!(h.get("/api/v1/environments").header("cookie", &s.cookie).send().await.status, 200);
 
     // Suspending the user ends their session at once and blocks login.
-    let r = h.post(&format!("/api/v1/platform/users/{member_id}/suspend"), json!({"reason": "abuse"})).token(&h.platform).send().await;
+    let r = h
+        .post(&format!("/api/v1/platform/users/{member_id}/suspend"), json!({"reason": "abuse"}))
+        .token(&h.platform)
+        .send()
+        .await;
     assert_eq!((r.status, r.body["status"].as_str()), (200, Some("suspended")));
     assert_eq!(h.get("/api/v1/environments").header("cookie", &s.cookie).send().await.status, 401);
-    let r = h.post("/api/v1/auth/login", json!({"email": "mem@blocked.test", "password": "member-pass-1"})).send().await;
+    let r =
+        h.post("/api/v1/auth/login", json!({"email": "mem@blocked.test", "password": "member-pass-1"})).send().await;
     assert_eq!((r.status, r.error_code()), (403, "user_suspended"));
     let r = h.post(&format!("/api/v1/platform/users/{member_id}/suspend"), json!({})).token(&h.platform).send().await;
     assert_eq!(r.status, 409, "already suspended");
@@ -124,7 +147,11 @@ async fn suspended_tenants_and_users_are_blocked() {
     h.login("mem@blocked.test", "member-pass-1").await;
 
     // Suspending the tenant blocks its tokens and logins with 403 tenant_suspended.
-    let r = h.patch(&format!("/api/v1/platform/tenants/{}", t.id), json!({"status": "suspended"})).token(&h.platform).send().await;
+    let r = h
+        .patch(&format!("/api/v1/platform/tenants/{}", t.id), json!({"status": "suspended"}))
+        .token(&h.platform)
+        .send()
+        .await;
     assert_eq!(r.status, 200);
     let r = h.get("/api/v1/environments").token(&t.admin).send().await;
     assert_eq!((r.status, r.error_code()), (403, "tenant_suspended"));
@@ -132,7 +159,11 @@ async fn suspended_tenants_and_users_are_blocked() {
     assert_eq!((r.status, r.error_code()), (403, "tenant_suspended"));
     // Operators still reach it.
     assert_eq!(h.get("/api/v1/environments").token(&h.platform).header("x-tenant-id", &t.id).send().await.status, 200);
-    let r = h.patch(&format!("/api/v1/platform/tenants/{}", t.id), json!({"status": "active"})).token(&h.platform).send().await;
+    let r = h
+        .patch(&format!("/api/v1/platform/tenants/{}", t.id), json!({"status": "active"}))
+        .token(&h.platform)
+        .send()
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(h.get("/api/v1/environments").token(&t.admin).send().await.status, 200);
 }
@@ -141,11 +172,16 @@ async fn suspended_tenants_and_users_are_blocked() {
 async fn users_crud_with_and_without_password() {
     let h = H::new();
     let t = h.tenant("People").await;
-    let r = h.post("/api/v1/users", json!({"email": "Invitee@People.test", "name": "In Vitee", "role": "guest"})).token(&t.admin).send().await;
+    let r = h
+        .post("/api/v1/users", json!({"email": "Invitee@People.test", "name": "In Vitee", "role": "guest"}))
+        .token(&t.admin)
+        .send()
+        .await;
     assert_eq!(r.status, 201);
     assert_eq!((r.body["email"].as_str(), r.body["status"].as_str()), (Some("invitee@people.test"), Some("invited")));
     let id = r.body["id"].as_str().unwrap().to_string();
-    let r = h.post("/api/v1/auth/login", json!({"email": "invitee@people.test", "password": "anything-1"})).send().await;
+    let r =
+        h.post("/api/v1/auth/login", json!({"email": "invitee@people.test", "password": "anything-1"})).send().await;
     assert_eq!(r.status, 401, "invited users cannot log in");
     let r = h.patch(&format!("/api/v1/users/{id}"), json!({"password": "new-password-1"})).token(&t.admin).send().await;
     assert_eq!(r.body["status"], "active", "setting a password activates");
@@ -154,7 +190,11 @@ async fn users_crud_with_and_without_password() {
     assert_eq!((r.status, r.error_code()), (409, "already_exists"));
     let r = h.post("/api/v1/users", json!({"email": "not-an-email"})).token(&t.admin).send().await;
     assert!(r.body["details"]["fields"]["email"].is_string());
-    let r = h.post("/api/v1/users", json!({"email": "short@people.test", "password": "short"})).token(&t.admin).send().await;
+    let r = h
+        .post("/api/v1/users", json!({"email": "short@people.test", "password": "short"}))
+        .token(&t.admin)
+        .send()
+        .await;
     assert!(r.body["details"]["fields"]["password"].is_string());
     let r = h.patch(&format!("/api/v1/users/{}", t.admin_user), json!({"role": "guest"})).token(&t.admin).send().await;
     assert_eq!(r.status, 409, "a token acts as the user who created it, who cannot demote themselves");

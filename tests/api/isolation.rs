@@ -10,7 +10,10 @@ async fn another_tenants_resources_are_404_everywhere() {
     let h = H::new();
     let a = h.tenant("Alpha").await;
     let b = h.tenant("Beta").await;
-    let env = h.post("/api/v1/environments", json!({"name": "alpha-prod"})).token(&a.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let env = h.post("/api/v1/environments", json!({"name": "alpha-prod"})).token(&a.admin).send().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let user = h
         .post("/api/v1/users", json!({"email": "u@alpha.test", "password": "password-123"}))
         .token(&a.admin)
@@ -20,7 +23,10 @@ async fn another_tenants_resources_are_404_everywhere() {
         .as_str()
         .unwrap()
         .to_string();
-    let token = h.post("/api/v1/tokens", json!({"name": "alpha-ci"})).token(&a.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let token = h.post("/api/v1/tokens", json!({"name": "alpha-ci"})).token(&a.admin).send().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let audit = h.get("/api/v1/audit-log?limit=1").token(&a.admin).send().await.ids()[0].clone();
 
     let probes = [
@@ -72,13 +78,24 @@ async fn platform_principals_name_the_tenant_and_their_reads_are_recorded() {
     let r = h.get("/api/v1/environments").token(&h.platform).send().await;
     assert_eq!((r.status, r.error_code()), (400, "tenant_required"));
     for header in ["x-tenant-id", "x-workspace-id"] {
-        let r = h.get("/api/v1/environments").token(&h.platform).header(header, &a.id).header("x-access-reason", "ticket 42").send().await;
+        let r = h
+            .get("/api/v1/environments")
+            .token(&h.platform)
+            .header(header, &a.id)
+            .header("x-access-reason", "ticket 42")
+            .send()
+            .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body["pagination"]["total"], 1);
     }
     let r = h.get(&format!("/api/v1/environments?organizationId={}", a.id)).token(&h.platform).send().await;
     assert_eq!(r.body["pagination"]["total"], 1);
-    let r = h.get("/api/v1/environments").token(&h.platform).header("x-tenant-id", &uuid::Uuid::now_v7().to_string()).send().await;
+    let r = h
+        .get("/api/v1/environments")
+        .token(&h.platform)
+        .header("x-tenant-id", &uuid::Uuid::now_v7().to_string())
+        .send()
+        .await;
     assert_eq!(r.status, 404);
     let r = h.get("/api/v1/environments").token(&h.platform).header("x-tenant-id", "nope").send().await;
     assert_eq!(r.status, 400);

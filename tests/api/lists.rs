@@ -9,7 +9,10 @@ async fn seed(h: &H, t: &Tenant, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         let r = h
-            .post("/api/v1/environments", json!({"name": format!("env-{i:02}"), "description": if i % 3 == 0 { "Blue team" } else { "red" }}))
+            .post(
+                "/api/v1/environments",
+                json!({"name": format!("env-{i:02}"), "description": if i % 3 == 0 { "Blue team" } else { "red" }}),
+            )
             .token(&t.admin)
             .send()
             .await;
@@ -29,7 +32,10 @@ async fn limit_offset_page_and_totals() {
     assert_eq!(r.body["data"].as_array().unwrap().len(), 25, "default limit 25");
     assert_eq!(r.header("x-total-count"), Some("30"));
     let p = &r.body["pagination"];
-    assert_eq!((p["total"].as_i64(), p["limit"].as_i64(), p["offset"].as_i64(), p["page"].as_i64(), p["totalPages"].as_i64()), (Some(30), Some(25), Some(0), Some(1), Some(2)));
+    assert_eq!(
+        (p["total"].as_i64(), p["limit"].as_i64(), p["offset"].as_i64(), p["page"].as_i64(), p["totalPages"].as_i64()),
+        (Some(30), Some(25), Some(0), Some(1), Some(2))
+    );
     assert!(p["nextCursor"].is_string());
     let link = r.header("link").unwrap();
     assert!(link.contains("rel=\"next\"") && link.contains("cursor="), "{link}");
@@ -46,7 +52,20 @@ async fn limit_offset_page_and_totals() {
     let link = r.header("link").unwrap();
     assert!(link.contains("offset=20"), "{link}");
 
-    for bad in ["limit=0", "limit=201", "limit=abc", "offset=-1", "page=0", "offset=1&page=2", "cursor=garbage", "sort=-bogus", "sort=", "colour=red", "filter[colour]=red", "createdAfter=yesterday"] {
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=abc",
+        "offset=-1",
+        "page=0",
+        "offset=1&page=2",
+        "cursor=garbage",
+        "sort=-bogus",
+        "sort=",
+        "colour=red",
+        "filter[colour]=red",
+        "createdAfter=yesterday",
+    ] {
         let r = h.get(&format!("/api/v1/environments?{bad}")).token(&t.admin).send().await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
         assert_eq!(r.error_code(), "invalid_query", "{bad}");
@@ -130,7 +149,10 @@ async fn sorting_search_and_filters() {
     assert_eq!(r.body["pagination"]["total"], 4);
 
     // Equality filters, also as filter[x]=; bad enum values are 400.
-    h.post("/api/v1/users", json!({"email": "m1@sorting.test", "role": "member", "password": "password-123"})).token(&t.admin).send().await;
+    h.post("/api/v1/users", json!({"email": "m1@sorting.test", "role": "member", "password": "password-123"}))
+        .token(&t.admin)
+        .send()
+        .await;
     h.post("/api/v1/users", json!({"email": "g1@sorting.test", "role": "guest"})).token(&t.admin).send().await;
     let r = h.get("/api/v1/users?role=member").token(&t.admin).send().await;
     assert_eq!(r.body["pagination"]["total"], 1);

@@ -8,7 +8,10 @@ use crate::common::H;
 async fn everything_survives_a_restart() {
     let h = H::new();
     let t = h.tenant("Durable").await;
-    let env = h.post("/api/v1/environments", json!({"name": "kept"})).token(&t.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let env = h.post("/api/v1/environments", json!({"name": "kept"})).token(&t.admin).send().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let key_check = h.state.master_key.check_value();
     let dir = h.dir;
     drop(h.cli);
@@ -36,7 +39,11 @@ async fn a_wrong_master_key_is_refused() {
     drop(h.cli);
     drop(h.state);
     std::fs::remove_file(dir.path().join("master.key")).unwrap();
-    std::fs::write(dir.path().join("master.key"), admin_appliance::crypto::master_key::MasterKey::generate().to_base64()).unwrap();
+    std::fs::write(
+        dir.path().join("master.key"),
+        admin_appliance::crypto::master_key::MasterKey::generate().to_base64(),
+    )
+    .unwrap();
     let config = crate::common::test_config(dir.path());
     let err = admin_appliance::bootstrap::open(&config, true).err().expect("refused");
     assert!(err.contains("master key does not match"), "{err}");
@@ -74,7 +81,8 @@ fn a_newer_database_is_refused() {
     let mut conn = rusqlite::Connection::open(dir.path().join("x.db")).unwrap();
     admin_appliance::db::migrate::migrate(&mut conn).unwrap();
     assert!(admin_appliance::db::migrate::migrate(&mut conn).unwrap().is_empty(), "idempotent");
-    conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'now')", []).unwrap();
+    conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'now')", [])
+        .unwrap();
     let err = admin_appliance::db::migrate::migrate(&mut conn).unwrap_err();
     assert!(err.contains("newer than this binary"), "{err}");
 }

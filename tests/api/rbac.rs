@@ -20,7 +20,10 @@ const ALL: [Who; 4] = [Who::Platform, Who::Admin, Who::Member, Who::Guest];
 async fn the_permission_matrix_holds_on_every_endpoint() {
     let h = H::new();
     let t = h.tenant("Matrix").await;
-    let env = h.post("/api/v1/environments", json!({"name": "base"})).token(&t.admin).send().await.body["id"].as_str().unwrap().to_string();
+    let env = h.post("/api/v1/environments", json!({"name": "base"})).token(&t.admin).send().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let user = h
         .post("/api/v1/users", json!({"email": "target@matrix.test", "role": "guest", "password": "password-123"}))
         .token(&t.admin)
@@ -30,7 +33,8 @@ async fn the_permission_matrix_holds_on_every_endpoint() {
         .as_str()
         .unwrap()
         .to_string();
-    let token = h.post("/api/v1/tokens", json!({"name": "victim", "role": "guest"})).token(&t.admin).send().await.body["id"]
+    let token = h.post("/api/v1/tokens", json!({"name": "victim", "role": "guest"})).token(&t.admin).send().await.body
+        ["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -41,8 +45,18 @@ async fn the_permission_matrix_holds_on_every_endpoint() {
     let rows: Vec<(&str, String, Option<Value>, &[Who])> = vec![
         ("GET", "/api/v1/environments".into(), None, &ALL),
         ("GET", format!("/api/v1/environments/{env}"), None, &ALL),
-        ("POST", "/api/v1/environments".into(), Some(json!({"name": format!("e{}", fresh())})), &[Who::Platform, Who::Admin]),
-        ("PATCH", format!("/api/v1/environments/{env}"), Some(json!({"description": "x"})), &[Who::Platform, Who::Admin]),
+        (
+            "POST",
+            "/api/v1/environments".into(),
+            Some(json!({"name": format!("e{}", fresh())})),
+            &[Who::Platform, Who::Admin],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/environments/{env}"),
+            Some(json!({"description": "x"})),
+            &[Who::Platform, Who::Admin],
+        ),
         ("PUT", format!("/api/v1/environments/{env}"), Some(json!({"description": "y"})), &[Who::Platform, Who::Admin]),
         ("GET", "/api/v1/users".into(), None, &ALL),
         ("GET", format!("/api/v1/users/{user}"), None, &ALL),
@@ -57,7 +71,12 @@ async fn the_permission_matrix_holds_on_every_endpoint() {
         ("GET", "/api/v1/roles".into(), None, &ALL),
         ("GET", "/api/v1/platform/tenants".into(), None, &[Who::Platform]),
         ("GET", format!("/api/v1/platform/tenants/{}", t.id), None, &[Who::Platform]),
-        ("PATCH", format!("/api/v1/platform/tenants/{}", t.id), Some(json!({"featureFlags": {"beta": true}})), &[Who::Platform]),
+        (
+            "PATCH",
+            format!("/api/v1/platform/tenants/{}", t.id),
+            Some(json!({"featureFlags": {"beta": true}})),
+            &[Who::Platform],
+        ),
         ("GET", "/api/v1/platform/plans".into(), None, &[Who::Platform]),
         ("GET", "/api/v1/platform/users".into(), None, &[Who::Platform]),
         ("GET", "/api/v1/platform/audit-log".into(), None, &[Who::Platform]),
@@ -81,7 +100,12 @@ async fn the_permission_matrix_holds_on_every_endpoint() {
             let may = allowed.iter().any(|a| std::mem::discriminant(a) == std::mem::discriminant(&who));
             if may {
                 // Allowed: past the permission check (a 400 or 409 from the handler still counts).
-                assert!(r.status != 401 && r.status != 403 && r.status < 500, "{who:?} {method} {path}: {} {}", r.status, r.text);
+                assert!(
+                    r.status != 401 && r.status != 403 && r.status < 500,
+                    "{who:?} {method} {path}: {} {}",
+                    r.status,
+                    r.text
+                );
             } else {
                 assert_eq!(r.status, 403, "{who:?} {method} {path}: {}", r.text);
                 assert_eq!(r.error_code(), "forbidden");
@@ -102,7 +126,12 @@ async fn roles_lists_the_matrix() {
     let roles = r.body.as_array().unwrap();
     assert_eq!(roles.len(), 4);
     let perms = |name: &str| -> Vec<String> {
-        roles.iter().find(|r| r["name"] == name).unwrap()["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect()
+        roles.iter().find(|r| r["name"] == name).unwrap()["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
     };
     assert!(perms("super_admin").contains(&"platform:*".to_string()));
     assert!(!perms("admin").contains(&"platform:*".to_string()));
@@ -127,12 +156,17 @@ async fn a_token_never_exceeds_its_creator() {
     // A member cannot create tokens at all; users they could create are capped too.
     let r = h.post("/api/v1/tokens", json!({"name": "up", "role": "member"})).token(&t.member).send().await;
     assert_eq!(r.status, 403);
-    let r = h.post("/api/v1/users", json!({"email": "boss@ceiling.test", "role": "super_admin"})).token(&t.admin).send().await;
+    let r = h
+        .post("/api/v1/users", json!({"email": "boss@ceiling.test", "role": "super_admin"}))
+        .token(&t.admin)
+        .send()
+        .await;
     assert_eq!(r.status, 403);
     // Default role of a new token is the creator's own.
     let r = h.post("/api/v1/tokens", json!({"name": "same"})).token(&t.admin).send().await;
     assert_eq!(r.body["role"], "admin");
     // A platform operator acting in a tenant hands out at most admin.
-    let r = h.post("/api/v1/tokens", json!({"name": "ops"})).token(&h.platform).header("x-tenant-id", &t.id).send().await;
+    let r =
+        h.post("/api/v1/tokens", json!({"name": "ops"})).token(&h.platform).header("x-tenant-id", &t.id).send().await;
     assert_eq!((r.status, r.body["role"].as_str()), (201, Some("admin")));
 }

@@ -23,7 +23,11 @@ async fn creating_a_tenant_needs_a_plan_and_a_free_email() {
     body["customPlanName"] = json!("Special");
     let r = h.post("/api/v1/platform/tenants", body).token(&h.platform).send().await;
     assert!(r.body["details"]["fields"]["customRegionId"].is_string());
-    assert_eq!(h.get("/api/v1/platform/tenants").token(&h.platform).send().await.body["pagination"]["total"], 0, "nothing half-written");
+    assert_eq!(
+        h.get("/api/v1/platform/tenants").token(&h.platform).send().await.body["pagination"]["total"],
+        0,
+        "nothing half-written"
+    );
 
     let mut body = tenant_body("Navy Labs", "grace@navy.test");
     body["planId"] = json!("agency");
@@ -34,7 +38,10 @@ async fn creating_a_tenant_needs_a_plan_and_a_free_email() {
     for k in ["tenantId", "tenantName", "userId", "email", "subscriptionId"] {
         assert!(r.body[k].is_string(), "{k}");
     }
-    assert_eq!((r.body["tenantName"].as_str(), r.body["status"].as_str(), r.body["domain"].as_str()), (Some("Navy Labs"), Some("onboarding"), Some("navy-labs")));
+    assert_eq!(
+        (r.body["tenantName"].as_str(), r.body["status"].as_str(), r.body["domain"].as_str()),
+        (Some("Navy Labs"), Some("onboarding"), Some("navy-labs"))
+    );
     let id = r.body["tenantId"].as_str().unwrap().to_string();
     assert_eq!(r.header("location"), Some(format!("/api/v1/platform/tenants/{id}").as_str()));
 
@@ -44,7 +51,7 @@ async fn creating_a_tenant_needs_a_plan_and_a_free_email() {
 
     // Onboarding tenants are fully usable by their users.
     let s = h.login("grace@navy.test", "cobol-rules-1").await;
-    assert_eq!(s.csrf.is_empty(), false);
+    assert!(!s.csrf.is_empty());
     let r = h.post("/api/v1/environments", json!({"name": "prod"})).session(&s).send().await;
     assert_eq!(r.status, 201);
 
@@ -65,8 +72,15 @@ async fn creating_a_tenant_needs_a_plan_and_a_free_email() {
     body["customCycle"] = json!("yearly");
     let r = h.post("/api/v1/platform/tenants", body).token(&h.platform).send().await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let plan = h.get(&format!("/api/v1/platform/plans/{}", r.body["planId"].as_str().unwrap())).token(&h.platform).send().await;
-    assert_eq!((plan.body["isCustom"].as_bool(), plan.body["cycle"].as_str(), plan.body["priceMinor"].as_i64()), (Some(true), Some("yearly"), Some(99_900)));
+    let plan = h
+        .get(&format!("/api/v1/platform/plans/{}", r.body["planId"].as_str().unwrap()))
+        .token(&h.platform)
+        .send()
+        .await;
+    assert_eq!(
+        (plan.body["isCustom"].as_bool(), plan.body["cycle"].as_str(), plan.body["priceMinor"].as_i64()),
+        (Some(true), Some("yearly"), Some(99_900))
+    );
 }
 
 #[tokio::test]
@@ -94,18 +108,34 @@ async fn listing_filtering_and_updating_tenants() {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!((r.body["name"].as_str(), r.body["plan"].as_str(), r.body["spendCapUsd"].as_f64()), (Some("Acme Rocketry"), Some("enterprise"), Some(500.0)));
+    assert_eq!(
+        (r.body["name"].as_str(), r.body["plan"].as_str(), r.body["spendCapUsd"].as_f64()),
+        (Some("Acme Rocketry"), Some("enterprise"), Some(500.0))
+    );
     assert_eq!(r.body["featureFlags"]["beta"], true);
-    let r = h.patch(&format!("/api/v1/platform/tenants/{}", a.id), json!({"spendCapUsd": null})).token(&h.platform).send().await;
+    let r = h
+        .patch(&format!("/api/v1/platform/tenants/{}", a.id), json!({"spendCapUsd": null}))
+        .token(&h.platform)
+        .send()
+        .await;
     assert!(r.body["spendCapUsd"].is_null(), "null clears");
     assert_eq!(r.body["name"], "Acme Rocketry", "absent fields stay");
-    for bad in [json!({"status": "sleeping"}), json!({"plan": "nope"}), json!({"spendCapUsd": -1}), json!({"name": ""})] {
+    for bad in [json!({"status": "sleeping"}), json!({"plan": "nope"}), json!({"spendCapUsd": -1}), json!({"name": ""})]
+    {
         let r = h.patch(&format!("/api/v1/platform/tenants/{}", a.id), bad.clone()).token(&h.platform).send().await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
     }
-    let r = h.patch(&format!("/api/v1/platform/tenants/{}", uuid::Uuid::now_v7()), json!({"name": "x"})).token(&h.platform).send().await;
+    let r = h
+        .patch(&format!("/api/v1/platform/tenants/{}", uuid::Uuid::now_v7()), json!({"name": "x"}))
+        .token(&h.platform)
+        .send()
+        .await;
     assert_eq!(r.status, 404);
-    let log = h.get(&format!("/api/v1/platform/tenants/{}/audit-log?action=tenant.updated", a.id)).token(&h.platform).send().await;
+    let log = h
+        .get(&format!("/api/v1/platform/tenants/{}/audit-log?action=tenant.updated", a.id))
+        .token(&h.platform)
+        .send()
+        .await;
     assert_eq!(log.body["pagination"]["total"], 2);
     assert_eq!(log.body["data"][1]["before"]["name"], "Acme Rockets");
     assert_eq!(log.body["data"][1]["after"]["name"], "Acme Rocketry");

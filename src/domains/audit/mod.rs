@@ -153,7 +153,11 @@ impl Resource for AuditRecord {
         Sort { param: "action", column: "action" },
     ];
     const FILTERS: &'static [Filter] = &[
-        Filter { param: "actorType", column: "actor_type", kind: FilterKind::Enum(&["human", "agent", "token", "system"]) },
+        Filter {
+            param: "actorType",
+            column: "actor_type",
+            kind: FilterKind::Enum(&["human", "agent", "token", "system"]),
+        },
         Filter { param: "action", column: "action", kind: FilterKind::Text },
         Filter { param: "targetType", column: "target_type", kind: FilterKind::Text },
         Filter { param: "targetId", column: "target_id", kind: FilterKind::Text },
@@ -205,8 +209,7 @@ pub struct ContentReadRecord {
 impl Resource for ContentReadRecord {
     const NAME: &'static str = "Content read";
     const FROM: &'static str = "content_reads";
-    const COLUMNS: &'static str =
-        "id, actor_type, actor_id, actor_label, method, path, resource_type, resource_id, reason, request_id, created_at";
+    const COLUMNS: &'static str = "id, actor_type, actor_id, actor_label, method, path, resource_type, resource_id, reason, request_id, created_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";
     const TENANT: Option<&'static str> = Some("tenant_id");
@@ -243,16 +246,31 @@ impl AuditApi {
     /// Every change in the tenant, newest first. Filters: `actorType`, `action`, `targetType`,
     /// `targetId`, `actorId`, `createdAfter`, `createdBefore`.
     #[oai(path = "/audit-log", method = "get")]
-    async fn list(&self, state: Data<&AppState>, ctx: Tenant<perm::AuditRead>, q: ListParams<AuditRecord>) -> ApiResult<Listed<AuditRecord>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::AuditRead>,
+        q: ListParams<AuditRecord>,
+    ) -> ApiResult<Listed<AuditRecord>> {
         let q = q.into_inner();
         let tenant = ctx.tenant_id;
-        let page = state.db.read(move |c| list::<AuditRecord>(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await?;
+        let page = state
+            .db
+            .read(move |c| {
+                list::<AuditRecord>(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))
+            })
+            .await?;
         Ok(page)
     }
 
     /// Get one audit record of the tenant
     #[oai(path = "/audit-log/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, ctx: Tenant<perm::AuditRead>, id: Path<String>) -> ApiResult<Json<AuditRecord>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::AuditRead>,
+        id: Path<String>,
+    ) -> ApiResult<Json<AuditRecord>> {
         let id = path_id(&id, AuditRecord::NAME)?;
         let tenant = ctx.tenant_id;
         Ok(Json(state.db.read(move |c| get::<AuditRecord>(c, Scope::Tenant(&tenant), &id)).await?))
@@ -271,27 +289,38 @@ impl AuditApi {
     ) -> ApiResult<Listed<ContentReadRecord>> {
         let q = q.into_inner();
         let tenant = ctx.tenant_id;
-        Ok(state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await?)
+        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
     }
 
     /// List the whole platform's audit log
     #[oai(path = "/platform/audit-log", method = "get", tag = "Tag::Platform")]
-    async fn platform_list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<AuditRecord>) -> ApiResult<Listed<AuditRecord>> {
+    async fn platform_list(
+        &self,
+        state: Data<&AppState>,
+        _ctx: Platform,
+        q: ListParams<AuditRecord>,
+    ) -> ApiResult<Listed<AuditRecord>> {
         let q = q.into_inner();
-        Ok(state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await?)
+        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
     }
 
     /// List one tenant's audit log
     #[oai(path = "/platform/tenants/:id/audit-log", method = "get", tag = "Tag::Platform")]
-    async fn tenant_log(&self, state: Data<&AppState>, _ctx: Platform, id: Path<String>, q: ListParams<AuditRecord>) -> ApiResult<Listed<AuditRecord>> {
+    async fn tenant_log(
+        &self,
+        state: Data<&AppState>,
+        _ctx: Platform,
+        id: Path<String>,
+        q: ListParams<AuditRecord>,
+    ) -> ApiResult<Listed<AuditRecord>> {
         let tenant = path_id(&id, "Tenant")?;
         let q = q.into_inner();
-        Ok(state
+        state
             .db
             .read(move |c| {
                 crate::domains::tenants::store::require(c, &tenant)?;
                 list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))
             })
-            .await?)
+            .await
     }
 }

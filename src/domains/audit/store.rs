@@ -30,8 +30,20 @@ fn record_hash(
     created_at: &str,
 ) -> String {
     let material = serde_json::json!([
-        seq, id, tenant_id, actor_type, actor_id, actor_label, action, target_type, target_id, before,
-        after, reason, request_id, created_at
+        seq,
+        id,
+        tenant_id,
+        actor_type,
+        actor_id,
+        actor_label,
+        action,
+        target_type,
+        target_id,
+        before,
+        after,
+        reason,
+        request_id,
+        created_at
     ]);
     crate::crypto::sha256_hex(format!("{prev}\n{material}").as_bytes())
 }

@@ -137,8 +137,13 @@ impl AuthApi {
                     store::create_session(tx, &session_hash, &user_id, &csrf, &expires_at)?;
                     user_store::mark_login(tx, &user_id)?;
                     let user = get::<User>(tx, Scope::AnyTenant, &user_id)?;
-                    let actor = Actor { actor_type: ActorType::Human, id: Some(user.id.clone()), label: user.email.clone() };
-                    audit::store::record(tx, &actor, Entry::new(user.tenant_id.as_deref(), "auth.login", "user", &user.id))?;
+                    let actor =
+                        Actor { actor_type: ActorType::Human, id: Some(user.id.clone()), label: user.email.clone() };
+                    audit::store::record(
+                        tx,
+                        &actor,
+                        Entry::new(user.tenant_id.as_deref(), "auth.login", "user", &user.id),
+                    )?;
                     let tenant = user.tenant_id.as_deref().map(|t| tenant_store::tenant_ref(tx, t)).transpose()?;
                     Ok(SessionInfo {
                         role: user.role,

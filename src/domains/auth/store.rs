@@ -48,7 +48,8 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
             ))
         })
         .optional()?;
-    let Some((id, tenant_id, name, role, kind, expires_at, revoked_at, user_id, tenant_status, user_status)) = row else {
+    let Some((id, tenant_id, name, role, kind, expires_at, revoked_at, user_id, tenant_status, user_status)) = row
+    else {
         return Ok(None);
     };
     if revoked_at.is_some() || expires_at.is_some_and(|e| e <= now()) {
@@ -116,7 +117,13 @@ pub fn tenant_exists(conn: &Connection, id: &str) -> Result<bool, ApiError> {
     Ok(conn.prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")?.query_row([id], |_| Ok(())).optional()?.is_some())
 }
 
-pub fn create_session(tx: &Connection, hash: &str, user_id: &str, csrf: &str, expires_at: &str) -> Result<(), ApiError> {
+pub fn create_session(
+    tx: &Connection,
+    hash: &str,
+    user_id: &str,
+    csrf: &str,
+    expires_at: &str,
+) -> Result<(), ApiError> {
     tx.execute(
         "INSERT INTO sessions (id, user_id, csrf_token, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hash, user_id, csrf, expires_at, now()],

@@ -89,14 +89,24 @@ impl EnvironmentsApi {
     ///
     /// `search` matches name and description.
     #[oai(path = "/environments", method = "get")]
-    async fn list(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsRead>, q: ListParams<Environment>) -> ApiResult<Listed<Environment>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsRead>,
+        q: ListParams<Environment>,
+    ) -> ApiResult<Listed<Environment>> {
         let (q, tenant) = (q.into_inner(), ctx.tenant_id);
         state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
     }
 
     /// Create an environment
     #[oai(path = "/environments", method = "post")]
-    async fn create(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsWrite>, body: JsonBody<CreateEnvironment>) -> ApiResult<Created<Environment>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsWrite>,
+        body: JsonBody<CreateEnvironment>,
+    ) -> ApiResult<Created<Environment>> {
         let b = body.0;
         let mut errors = FieldErrors::new();
         validate::name(&mut errors, "name", &b.name, 100);
@@ -108,7 +118,11 @@ impl EnvironmentsApi {
             .db
             .write(move |tx| {
                 let env = store::insert(tx, &tenant, b.name.trim(), b.description.as_deref().unwrap_or(""))?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "environment.created", "environment", &env.id).after(&env))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "environment.created", "environment", &env.id).after(&env),
+                )?;
                 Ok(env)
             })
             .await?;
@@ -117,7 +131,12 @@ impl EnvironmentsApi {
 
     /// Get an environment
     #[oai(path = "/environments/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsRead>, id: Path<String>) -> ApiResult<Json<Environment>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsRead>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Environment>> {
         let id = path_id(&id, Environment::NAME)?;
         let tenant = ctx.tenant_id;
         Ok(Json(state.db.read(move |c| get::<Environment>(c, Scope::Tenant(&tenant), &id)).await?))
@@ -127,19 +146,36 @@ impl EnvironmentsApi {
     ///
     /// Partial: only the fields given change.
     #[oai(path = "/environments/:id", method = "patch")]
-    async fn update(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsWrite>, id: Path<String>, body: JsonBody<UpdateEnvironment>) -> ApiResult<Json<Environment>> {
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsWrite>,
+        id: Path<String>,
+        body: JsonBody<UpdateEnvironment>,
+    ) -> ApiResult<Json<Environment>> {
         update_environment(&state, ctx, &id, body.0).await
     }
 
     /// Update an environment (same as PATCH)
     #[oai(path = "/environments/:id", method = "put")]
-    async fn replace(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsWrite>, id: Path<String>, body: JsonBody<UpdateEnvironment>) -> ApiResult<Json<Environment>> {
+    async fn replace(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsWrite>,
+        id: Path<String>,
+        body: JsonBody<UpdateEnvironment>,
+    ) -> ApiResult<Json<Environment>> {
         update_environment(&state, ctx, &id, body.0).await
     }
 
     /// Delete an environment
     #[oai(path = "/environments/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, ctx: Tenant<perm::EnvironmentsWrite>, id: Path<String>) -> ApiResult<Json<Deleted>> {
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::EnvironmentsWrite>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Deleted>> {
         let id = path_id(&id, Environment::NAME)?;
         let actor = ctx.actor();
         let tenant = ctx.tenant_id;
@@ -149,14 +185,23 @@ impl EnvironmentsApi {
             .write(move |tx| {
                 let before = get::<Environment>(tx, Scope::Tenant(&tenant), &id2)?;
                 delete_row(tx, "environments", Some(&tenant), &id2, Environment::NAME)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "environment.deleted", "environment", &id2).before(&before))
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "environment.deleted", "environment", &id2).before(&before),
+                )
             })
             .await?;
         Ok(Deleted::of(id))
     }
 }
 
-async fn update_environment(state: &AppState, ctx: Tenant<perm::EnvironmentsWrite>, raw_id: &str, b: UpdateEnvironment) -> ApiResult<Json<Environment>> {
+async fn update_environment(
+    state: &AppState,
+    ctx: Tenant<perm::EnvironmentsWrite>,
+    raw_id: &str,
+    b: UpdateEnvironment,
+) -> ApiResult<Json<Environment>> {
     let id = path_id(raw_id, Environment::NAME)?;
     let mut errors = FieldErrors::new();
     if let Some(n) = &b.name {
@@ -171,7 +216,11 @@ async fn update_environment(state: &AppState, ctx: Tenant<perm::EnvironmentsWrit
         .write(move |tx| {
             let before = get::<Environment>(tx, Scope::Tenant(&tenant), &id)?;
             let after = store::update(tx, &tenant, &id, b.name.as_deref().map(str::trim), b.description.as_deref())?;
-            audit::store::record(tx, &actor, Entry::new(Some(&tenant), "environment.updated", "environment", &id).before(&before).after(&after))?;
+            audit::store::record(
+                tx,
+                &actor,
+                Entry::new(Some(&tenant), "environment.updated", "environment", &id).before(&before).after(&after),
+            )?;
             Ok(after)
         })
         .await?;

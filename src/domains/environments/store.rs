@@ -23,7 +23,13 @@ pub fn insert(tx: &Connection, tenant: &str, name: &str, description: &str) -> R
     get::<Environment>(tx, Scope::Tenant(tenant), &id)
 }
 
-pub fn update(tx: &Connection, tenant: &str, id: &str, name: Option<&str>, description: Option<&str>) -> Result<Environment, ApiError> {
+pub fn update(
+    tx: &Connection,
+    tenant: &str,
+    id: &str,
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Result<Environment, ApiError> {
     let n = tx
         .execute(
             "UPDATE environments SET name = COALESCE(?3, name), description = COALESCE(?4, description), updated_at = ?5

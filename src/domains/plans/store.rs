@@ -8,7 +8,8 @@ use crate::db::{new_id, now};
 use crate::http::error::ApiError;
 
 /// (code, name, price in minor units, included credits in minor units, requests/minute, features)
-const SEEDS: &[(&str, &str, i64, i64, Option<i64>, &[&str])] = &[
+type Seed = (&'static str, &'static str, i64, i64, Option<i64>, &'static [&'static str]);
+const SEEDS: &[Seed] = &[
     ("free", "Free", 0, 10_000, Some(300), &["1 environment", "community support"]),
     ("pro", "Pro", 249_900, 250_000, Some(1000), &["unlimited environments", "email support"]),
     ("agency", "Agency", 799_900, 1_000_000, Some(2000), &["multiple brands", "priority support"]),
@@ -24,7 +25,16 @@ pub fn seed(tx: &Connection) -> Result<(), rusqlite::Error> {
                 rate_limit_per_minute, features, is_custom, created_at, updated_at)
              VALUES (?1, ?2, ?3, '', ?4, 'INR', 'monthly', ?5, ?6, ?7, 0, ?8, ?8)
              ON CONFLICT (code) DO NOTHING",
-            params![new_id(), code, name, price, credits, rate, serde_json::to_string(features).unwrap_or_default(), ts],
+            params![
+                new_id(),
+                code,
+                name,
+                price,
+                credits,
+                rate,
+                serde_json::to_string(features).unwrap_or_default(),
+                ts
+            ],
         )?;
     }
     Ok(())
@@ -32,9 +42,8 @@ pub fn seed(tx: &Connection) -> Result<(), rusqlite::Error> {
 
 /// A plan by id or by code.
 pub fn find(conn: &Connection, id_or_code: &str) -> Result<Option<Plan>, ApiError> {
-    let id: Option<String> = conn
-        .query_row("SELECT id FROM plans WHERE id = ?1 OR code = ?1", [id_or_code], |r| r.get(0))
-        .optional()?;
+    let id: Option<String> =
+        conn.query_row("SELECT id FROM plans WHERE id = ?1 OR code = ?1", [id_or_code], |r| r.get(0)).optional()?;
     id.map(|id| get::<Plan>(conn, Scope::AnyTenant, &id)).transpose()
 }
 

@@ -286,7 +286,12 @@ impl TenantsApi {
     /// activation), its admin user and its subscription, in one transaction. 400 without a
     /// plan, 409 when the email is taken.
     #[oai(path = "/tenants", method = "post")]
-    async fn create(&self, state: Data<&AppState>, ctx: Platform, body: JsonBody<CreateTenant>) -> ApiResult<Created<CreatedTenant>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        body: JsonBody<CreateTenant>,
+    ) -> ApiResult<Created<CreatedTenant>> {
         let b = body.0;
         let mut errors = FieldErrors::new();
         validate::name(&mut errors, "displayName", &b.display_name, 200);
@@ -363,8 +368,10 @@ impl TenantsApi {
                 };
                 let name = b.display_name.trim();
                 let domain = store::free_domain(tx, b.domain.as_deref(), name)?;
-                let (tenant_id, subscription_id) =
-                    store::insert(tx, store::NewTenant { name, domain: &domain, plan_id: &plan.id, billing: &billing })?;
+                let (tenant_id, subscription_id) = store::insert(
+                    tx,
+                    store::NewTenant { name, domain: &domain, plan_id: &plan.id, billing: &billing },
+                )?;
                 let full_name = format!("{} {}", b.first_name.trim(), b.last_name.trim());
                 let user = users::insert(
                     tx,
@@ -378,8 +385,16 @@ impl TenantsApi {
                     },
                 )?;
                 let tenant = get::<Tenant>(tx, Scope::AnyTenant, &tenant_id)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant_id), "tenant.created", "tenant", &tenant_id).after(&tenant))?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant_id), "user.created", "user", &user.id).after(&user))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant_id), "tenant.created", "tenant", &tenant_id).after(&tenant),
+                )?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant_id), "user.created", "user", &user.id).after(&user),
+                )?;
                 Ok(CreatedTenant {
                     tenant_id,
                     tenant_name: tenant.name,
@@ -405,7 +420,10 @@ impl TenantsApi {
             .db
             .read(move |c| {
                 let tenant = get::<Tenant>(c, Scope::AnyTenant, &id)?;
-                let q = ListQuery::parse::<User>("", vec![("limit".into(), "100".into()), ("sort".into(), "createdAt".into())])?;
+                let q = ListQuery::parse::<User>(
+                    "",
+                    vec![("limit".into(), "100".into()), ("sort".into(), "createdAt".into())],
+                )?;
                 let users = list::<User>(c, Scope::Tenant(&id), &q, Extra::default())?.items;
                 Ok(TenantDetail {
                     billing_profile: store::billing_profile(c, &id)?,
@@ -423,13 +441,25 @@ impl TenantsApi {
     /// Name, domain, plan, status, spend cap, feature flags. Partial: only the fields given
     /// change. Suspending blocks the tenant's logins and tokens (403 `tenant_suspended`).
     #[oai(path = "/tenants/:id", method = "patch")]
-    async fn update(&self, state: Data<&AppState>, ctx: Platform, id: Path<String>, body: JsonBody<UpdateTenant>) -> ApiResult<Json<Tenant>> {
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        id: Path<String>,
+        body: JsonBody<UpdateTenant>,
+    ) -> ApiResult<Json<Tenant>> {
         update_tenant(&state, ctx, &id, body.0).await
     }
 
     /// Update a tenant (same as PATCH)
     #[oai(path = "/tenants/:id", method = "put")]
-    async fn replace(&self, state: Data<&AppState>, ctx: Platform, id: Path<String>, body: JsonBody<UpdateTenant>) -> ApiResult<Json<Tenant>> {
+    async fn replace(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        id: Path<String>,
+        body: JsonBody<UpdateTenant>,
+    ) -> ApiResult<Json<Tenant>> {
         update_tenant(&state, ctx, &id, body.0).await
     }
 }
@@ -493,7 +523,11 @@ async fn update_tenant(state: &AppState, ctx: Platform, raw_id: &str, b: UpdateT
                 ("suspended", b) if b != "suspended" => "tenant.reinstated",
                 _ => "tenant.updated",
             };
-            audit::store::record(tx, &actor, Entry::new(Some(&id), action, "tenant", &id).before(&before).after(&after))?;
+            audit::store::record(
+                tx,
+                &actor,
+                Entry::new(Some(&id), action, "tenant", &id).before(&before).after(&after),
+            )?;
             Ok(after)
         })
         .await?;

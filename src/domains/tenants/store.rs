@@ -42,7 +42,8 @@ pub fn free_domain(conn: &Connection, wanted: Option<&str>, name: &str) -> Resul
     let base = wanted.map(|w| w.trim().to_lowercase()).unwrap_or_else(|| slug(name));
     let mut candidate = base.clone();
     for n in 2..1000 {
-        let taken = conn.query_row("SELECT 1 FROM tenants WHERE domain = ?1", [&candidate], |_| Ok(())).optional()?.is_some();
+        let taken =
+            conn.query_row("SELECT 1 FROM tenants WHERE domain = ?1", [&candidate], |_| Ok(())).optional()?.is_some();
         if !taken {
             return Ok(candidate);
         }

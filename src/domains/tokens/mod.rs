@@ -45,8 +45,7 @@ pub struct Token {
 impl Resource for Token {
     const NAME: &'static str = "Token";
     const FROM: &'static str = "api_tokens";
-    const COLUMNS: &'static str =
-        "id, tenant_id, name, role, prefix, expires_at, last_used_at, revoked_at, created_by_user_id, created_at, updated_at";
+    const COLUMNS: &'static str = "id, tenant_id, name, role, prefix, expires_at, last_used_at, revoked_at, created_by_user_id, created_at, updated_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";
     const TENANT: Option<&'static str> = Some("tenant_id");
@@ -108,11 +107,18 @@ pub struct TokensApi;
 impl TokensApi {
     /// List the tenant's API tokens
     #[oai(path = "/tokens", method = "get")]
-    async fn list(&self, state: Data<&AppState>, ctx: Tenant<perm::TokensRead>, q: ListParams<Token>) -> ApiResult<Listed<Token>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::TokensRead>,
+        q: ListParams<Token>,
+    ) -> ApiResult<Listed<Token>> {
         let (q, tenant) = (q.into_inner(), ctx.tenant_id);
         state
             .db
-            .read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default().and(STANDARD, [])).map(|p| Listed::new(&q, p)))
+            .read(move |c| {
+                list(c, Scope::Tenant(&tenant), &q, Extra::default().and(STANDARD, [])).map(|p| Listed::new(&q, p))
+            })
             .await
     }
 
@@ -120,7 +126,12 @@ impl TokensApi {
     ///
     /// The response carries the secret `token` once; only its SHA-256 is stored.
     #[oai(path = "/tokens", method = "post")]
-    async fn create(&self, state: Data<&AppState>, ctx: Tenant<perm::TokensWrite>, body: JsonBody<CreateToken>) -> ApiResult<Created<CreatedToken>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::TokensWrite>,
+        body: JsonBody<CreateToken>,
+    ) -> ApiResult<Created<CreatedToken>> {
         let b = body.0;
         let mut errors = FieldErrors::new();
         validate::name(&mut errors, "name", &b.name, 100);
@@ -155,7 +166,11 @@ impl TokensApi {
                         },
                         &secret,
                     )?;
-                    audit::store::record(tx, &actor, Entry::new(Some(&tenant), "token.created", "token", &token.id).after(&token))?;
+                    audit::store::record(
+                        tx,
+                        &actor,
+                        Entry::new(Some(&tenant), "token.created", "token", &token.id).after(&token),
+                    )?;
                     Ok(token)
                 })
                 .await?
@@ -165,7 +180,12 @@ impl TokensApi {
 
     /// Get an API token
     #[oai(path = "/tokens/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, ctx: Tenant<perm::TokensRead>, id: Path<String>) -> ApiResult<Json<Token>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::TokensRead>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Token>> {
         let id = path_id(&id, Token::NAME)?;
         let tenant = ctx.tenant_id;
         Ok(Json(state.db.read(move |c| get::<Token>(c, Scope::Tenant(&tenant), &id)).await?))
@@ -175,7 +195,12 @@ impl TokensApi {
     ///
     /// Takes effect on the token's next request.
     #[oai(path = "/tokens/:id", method = "delete")]
-    async fn revoke(&self, state: Data<&AppState>, ctx: Tenant<perm::TokensWrite>, id: Path<String>) -> ApiResult<Json<Deleted>> {
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::TokensWrite>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Deleted>> {
         let id = path_id(&id, Token::NAME)?;
         let actor = ctx.actor();
         let tenant = ctx.tenant_id;
@@ -185,7 +210,11 @@ impl TokensApi {
             .write(move |tx| {
                 let before = get::<Token>(tx, Scope::Tenant(&tenant), &id2)?;
                 let after = store::revoke(tx, &tenant, &id2)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "token.revoked", "token", &id2).before(&before).after(&after))
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "token.revoked", "token", &id2).before(&before).after(&after),
+                )
             })
             .await?;
         Ok(Deleted::of(id))

@@ -13,12 +13,12 @@ use serde::Deserialize;
 use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get, list};
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::{Platform, Tenant};
+use crate::http::body::{JsonBody, MaybeJsonBody};
 use crate::http::error::{ApiError, Code, FieldErrors};
 use crate::http::list::{ListParams, Listed};
 use crate::http::perms::{Role, perm};
 use crate::http::respond::{ApiResult, Created, Deleted, path_id};
 use crate::http::tags::Tag;
-use crate::http::body::{JsonBody, MaybeJsonBody};
 use crate::http::validate;
 use crate::state::AppState;
 
@@ -88,7 +88,11 @@ impl Resource for User {
     ];
     const FILTERS: &'static [Filter] = &[
         Filter { param: "role", column: "role", kind: FilterKind::Enum(&["super_admin", "admin", "member", "guest"]) },
-        Filter { param: "status", column: "status", kind: FilterKind::Enum(&["active", "invited", "suspended", "deactivated"]) },
+        Filter {
+            param: "status",
+            column: "status",
+            kind: FilterKind::Enum(&["active", "invited", "suspended", "deactivated"]),
+        },
         Filter { param: "tenantId", column: "tenant_id", kind: FilterKind::Uuid },
     ];
     const SEARCH: &'static [&'static str] = &["email", "name"];
@@ -178,7 +182,12 @@ impl UsersApi {
     ///
     /// Filters: `role`, `status`; `search` matches email and name.
     #[oai(path = "/users", method = "get")]
-    async fn list(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersRead>, q: ListParams<User>) -> ApiResult<Listed<User>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersRead>,
+        q: ListParams<User>,
+    ) -> ApiResult<Listed<User>> {
         let (q, tenant) = (q.into_inner(), ctx.tenant_id);
         state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
     }
@@ -188,7 +197,12 @@ impl UsersApi {
     /// With a password the user is `active` at once; without one the user is `invited`. The
     /// email must be unused across the whole platform (409).
     #[oai(path = "/users", method = "post")]
-    async fn create(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersWrite>, body: JsonBody<CreateUser>) -> ApiResult<Created<User>> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersWrite>,
+        body: JsonBody<CreateUser>,
+    ) -> ApiResult<Created<User>> {
         let b = body.0;
         let mut errors = FieldErrors::new();
         validate::email(&mut errors, "email", &b.email);
@@ -211,7 +225,11 @@ impl UsersApi {
                     tx,
                     store::NewUser { tenant_id: Some(&tenant), email: &b.email, name, role, status, password_hash },
                 )?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "user.created", "user", &user.id).after(&user))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "user.created", "user", &user.id).after(&user),
+                )?;
                 Ok(user)
             })
             .await?;
@@ -220,7 +238,12 @@ impl UsersApi {
 
     /// Get a user
     #[oai(path = "/users/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersRead>, id: Path<String>) -> ApiResult<Json<User>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersRead>,
+        id: Path<String>,
+    ) -> ApiResult<Json<User>> {
         let id = path_id(&id, User::NAME)?;
         let tenant = ctx.tenant_id;
         Ok(Json(state.db.read(move |c| get::<User>(c, Scope::Tenant(&tenant), &id)).await?))
@@ -231,13 +254,25 @@ impl UsersApi {
     /// Partial: only the fields given change. Suspending or deactivating ends the user's
     /// sessions at once. You cannot change your own role or status.
     #[oai(path = "/users/:id", method = "patch")]
-    async fn update(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersWrite>, id: Path<String>, body: JsonBody<UpdateUser>) -> ApiResult<Json<User>> {
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersWrite>,
+        id: Path<String>,
+        body: JsonBody<UpdateUser>,
+    ) -> ApiResult<Json<User>> {
         update_user(&state, ctx, &id, body.0).await
     }
 
     /// Update a user (same as PATCH)
     #[oai(path = "/users/:id", method = "put")]
-    async fn replace(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersWrite>, id: Path<String>, body: JsonBody<UpdateUser>) -> ApiResult<Json<User>> {
+    async fn replace(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersWrite>,
+        id: Path<String>,
+        body: JsonBody<UpdateUser>,
+    ) -> ApiResult<Json<User>> {
         update_user(&state, ctx, &id, body.0).await
     }
 
@@ -245,7 +280,12 @@ impl UsersApi {
     ///
     /// Removes the user and revokes every API token they created. You cannot delete yourself.
     #[oai(path = "/users/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, ctx: Tenant<perm::UsersWrite>, id: Path<String>) -> ApiResult<Json<Deleted>> {
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::UsersWrite>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Deleted>> {
         let id = path_id(&id, User::NAME)?;
         if ctx.principal.user_id.as_deref() == Some(id.as_str()) {
             return Err(ApiError::new(Code::InvalidState, "You cannot delete yourself"));
@@ -260,7 +300,11 @@ impl UsersApi {
             .write(move |tx| {
                 let before = get::<User>(tx, Scope::Tenant(&tenant), &id2)?;
                 store::delete(tx, &tenant, &id2)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "user.deleted", "user", &id2).before(&before))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "user.deleted", "user", &id2).before(&before),
+                )?;
                 Ok(())
             })
             .await?;
@@ -277,7 +321,12 @@ async fn get_target(state: &AppState, tenant: &str, id: &str) -> Result<User, Ap
     state.db.read(move |c| get::<User>(c, Scope::Tenant(&tenant), &id)).await
 }
 
-async fn update_user(state: &AppState, ctx: Tenant<perm::UsersWrite>, raw_id: &str, b: UpdateUser) -> ApiResult<Json<User>> {
+async fn update_user(
+    state: &AppState,
+    ctx: Tenant<perm::UsersWrite>,
+    raw_id: &str,
+    b: UpdateUser,
+) -> ApiResult<Json<User>> {
     let id = path_id(raw_id, User::NAME)?;
     let mut errors = FieldErrors::new();
     if let Some(n) = &b.name {
@@ -344,18 +393,36 @@ impl PlatformUsersApi {
     ///
     /// Blocks logins and API tokens the user created, and ends their sessions at once.
     #[oai(path = "/users/:id/suspend", method = "post")]
-    async fn suspend(&self, state: Data<&AppState>, ctx: Platform, id: Path<String>, body: MaybeJsonBody<Reason>) -> ApiResult<Json<User>> {
+    async fn suspend(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        id: Path<String>,
+        body: MaybeJsonBody<Reason>,
+    ) -> ApiResult<Json<User>> {
         set_status(&state, ctx, &id, UserStatus::Suspended, body.into_inner().unwrap_or_default()).await
     }
 
     /// Reinstate a suspended user
     #[oai(path = "/users/:id/reinstate", method = "post")]
-    async fn reinstate(&self, state: Data<&AppState>, ctx: Platform, id: Path<String>, body: MaybeJsonBody<Reason>) -> ApiResult<Json<User>> {
+    async fn reinstate(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        id: Path<String>,
+        body: MaybeJsonBody<Reason>,
+    ) -> ApiResult<Json<User>> {
         set_status(&state, ctx, &id, UserStatus::Active, body.into_inner().unwrap_or_default()).await
     }
 }
 
-async fn set_status(state: &AppState, ctx: Platform, raw_id: &str, to: UserStatus, reason: Reason) -> ApiResult<Json<User>> {
+async fn set_status(
+    state: &AppState,
+    ctx: Platform,
+    raw_id: &str,
+    to: UserStatus,
+    reason: Reason,
+) -> ApiResult<Json<User>> {
     let id = path_id(raw_id, User::NAME)?;
     if ctx.principal.user_id.as_deref() == Some(id.as_str()) {
         return Err(ApiError::new(Code::InvalidState, "You cannot suspend yourself"));
@@ -372,7 +439,11 @@ async fn set_status(state: &AppState, ctx: Platform, raw_id: &str, to: UserStatu
             if !allowed {
                 return Err(ApiError::new(
                     Code::InvalidState,
-                    format!("User is {}; cannot {}", before.status.as_str(), if to == UserStatus::Suspended { "suspend" } else { "reinstate" }),
+                    format!(
+                        "User is {}; cannot {}",
+                        before.status.as_str(),
+                        if to == UserStatus::Suspended { "suspend" } else { "reinstate" }
+                    ),
                 ));
             }
             let after = store::update(tx, Scope::AnyTenant, &id, None, None, Some(to.as_str()), None)?;
@@ -380,7 +451,10 @@ async fn set_status(state: &AppState, ctx: Platform, raw_id: &str, to: UserStatu
             audit::store::record(
                 tx,
                 &actor,
-                Entry::new(before.tenant_id.as_deref(), action, "user", &id).before(&before).after(&after).reason(reason.reason.as_deref()),
+                Entry::new(before.tenant_id.as_deref(), action, "user", &id)
+                    .before(&before)
+                    .after(&after)
+                    .reason(reason.reason.as_deref()),
             )?;
             Ok(after)
         })

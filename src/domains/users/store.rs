@@ -98,7 +98,9 @@ pub fn login_record(conn: &Connection, email: &str) -> Result<Option<LoginRecord
             "SELECT u.id, u.password_hash, u.status, t.status
                FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id WHERE u.email = ?1",
             [email],
-            |r| Ok(LoginRecord { id: r.get(0)?, password_hash: r.get(1)?, status: r.get(2)?, tenant_status: r.get(3)? }),
+            |r| {
+                Ok(LoginRecord { id: r.get(0)?, password_hash: r.get(1)?, status: r.get(2)?, tenant_status: r.get(3)? })
+            },
         )
         .optional()?)
 }
@@ -110,6 +112,5 @@ pub fn mark_login(tx: &Connection, id: &str) -> Result<(), ApiError> {
 
 /// Whether any platform operator exists.
 pub fn has_super_admin(conn: &Connection) -> Result<bool, rusqlite::Error> {
-    conn.query_row("SELECT COUNT(*) FROM users WHERE role = 'super_admin'", [], |r| r.get::<_, i64>(0))
-        .map(|n| n > 0)
+    conn.query_row("SELECT COUNT(*) FROM users WHERE role = 'super_admin'", [], |r| r.get::<_, i64>(0)).map(|n| n > 0)
 }
