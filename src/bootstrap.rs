@@ -197,3 +197,55 @@ pub fn init(config: &Config) -> Result<(Db, MasterKey), String> {
     }
     Ok((db, key))
 }
+
+/// Replaces the database with a backup: refused while a server holds the data dir, and for a
+/// backup that fails its integrity check, is newer than this binary or was sealed under another
+/// master key. The previous database is kept beside it.
+pub fn restore(config: &Config, from: &Path) -> Result<Option<std::path::PathBuf>, String> {
+    let dir = &config.storage.data_dir;
+    ensure_data_dir(dir)?;
+    let _lock = lock_data_dir(dir).map_err(|e| format!("{e}; stop it before restoring"))?;
+    let key = MasterKey::load(dir, false)?;
+    {
+        let src = rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("cannot open {}: {e}", from.display()))?;
+        let check: String = src
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| format!("{}: {e}", from.display()))?;
+        if check != "ok" {
+            return Err(format!("{} fails integrity_check: {check}", from.display()));
+        }
+        let version = crate::db::migrate::current_version(&src)?;
+        if version == 0 || version > crate::db::migrate::latest_version() {
+            return Err(format!("{} is not a backup this binary can use (schema version {version})", from.display()));
+        }
+        let stored: Option<String> = src
+            .query_row("SELECT value FROM settings WHERE key = ?1", [KEY_CHECK], |r| r.get(0))
+            .optional()
+            .map_err(|e| e.to_string())?;
+        if stored.is_some_and(|v| v != key.check_value()) {
+            return Err("the backup was made under another master key; restore that key first".into());
+        }
+    }
+    let target = config.database_path();
+    let staging = target.with_extension("db.restoring");
+    std::fs::copy(from, &staging).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+    File::open(&staging).and_then(|f| f.sync_all()).map_err(|e| e.to_string())?;
+    let kept = if target.exists() {
+        let kept = target.with_extension(format!("db.before-restore-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+        // Fold the old WAL in first so the kept copy is complete on its own.
+        if let Ok(old) = rusqlite::Connection::open(&target) {
+            let _ = old.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        std::fs::rename(&target, &kept).map_err(|e| e.to_string())?;
+        Some(kept)
+    } else {
+        None
+    };
+    for suffix in ["-wal", "-shm"] {
+        let side = std::path::PathBuf::from(format!("{}{suffix}", target.display()));
+        let _ = std::fs::remove_file(side);
+    }
+    std::fs::rename(&staging, &target).map_err(|e| e.to_string())?;
+    Ok(kept)
+}

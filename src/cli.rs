@@ -1,5 +1,5 @@
 //! The command line: `serve`, `init`, `migrate`, `create-admin`, `token create`, `backup`,
-//! `audit verify`, `openapi`. Every subcommand takes `--config` and `--data-dir`.
+//! `restore`, `audit verify`, `openapi`. Every subcommand takes `--config` and `--data-dir`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +70,14 @@ pub enum Command {
         /// The file to write; must not exist.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Replace the database with a backup; refused while a server holds the data dir.
+    Restore {
+        /// A file written by `backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -191,6 +199,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             crate::db::backup(&src, &out)?;
             println!("Wrote {} (integrity_check ok).", out.display());
+            Ok(())
+        }
+        Command::Restore { from, common } => {
+            let config = load(&common, None)?;
+            let kept = crate::bootstrap::restore(&config, &from)?;
+            println!("Restored {} from {}.", config.database_path().display(), from.display());
+            if let Some(kept) = kept {
+                println!("The previous database was kept as {}.", kept.display());
+            }
             Ok(())
         }
         Command::Audit { action: AuditCommand::Verify { common } } => {

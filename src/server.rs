@@ -60,8 +60,10 @@ async fn shutdown_signal() {
 async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, String> {
     let scheduler = JobScheduler::new().await.map_err(|e| format!("scheduler: {e}"))?;
     let db = state.db.clone();
+    let limiter = state.limiter.clone();
     let cleanup = Job::new_async("0 */10 * * * *", move |_, _| {
         let db = db.clone();
+        limiter.prune();
         Box::pin(async move {
             let result = db
                 .write(|tx| {

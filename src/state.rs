@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::crypto::master_key::MasterKey;
 use crate::db::Db;
 use crate::domains::auth::guard::LoginGuard;
+use crate::http::rate_limit::Limiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,17 +18,20 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     pub login_guard: Arc<LoginGuard>,
     pub token_usage: Arc<TokenUsage>,
+    pub limiter: Arc<Limiter>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config, master_key: MasterKey) -> Self {
         let login_guard = Arc::new(LoginGuard::new(&config.security));
+        let limiter = Arc::new(Limiter::new(&config.rate_limit));
         Self {
             db,
             config: Arc::new(config),
             master_key: Arc::new(master_key),
             login_guard,
             token_usage: Arc::new(TokenUsage::default()),
+            limiter,
         }
     }
 }

@@ -177,6 +177,12 @@ async fn an_operator_runs_the_appliance_end_to_end() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hash chain intact"));
 
+    // Restoring under a running server is refused.
+    let out =
+        Command::new(BIN).args(["restore", "--from"]).arg(&backup).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop it before restoring"));
+
     // A second server on the same data dir is refused.
     let mut second = spawn(dir.path(), free_port());
     let status = second.wait().unwrap();
@@ -196,6 +202,18 @@ async fn an_operator_runs_the_appliance_end_to_end() {
     wait_ready(&api.c, &api.base).await;
     let (s, h, _) = api.call("GET", "/api/v1/environments", &admin, None).await;
     assert_eq!((s, h["x-total-count"].to_str().unwrap()), (200, "2"));
+    let (s, _, _) = api.call("POST", "/api/v1/environments", &admin, Some(json!({"name": "after-backup"}))).await;
+    assert_eq!(s, 201);
+    assert!(terminate(&mut child).success());
+
+    // Restoring the backup brings back its state.
+    let out =
+        Command::new(BIN).args(["restore", "--from"]).arg(&backup).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = spawn(dir.path(), port);
+    wait_ready(&api.c, &api.base).await;
+    let (_, h, _) = api.call("GET", "/api/v1/environments", &admin, None).await;
+    assert_eq!(h["x-total-count"].to_str().unwrap(), "2");
     assert!(terminate(&mut child).success());
 }
 

@@ -41,6 +41,8 @@ pub struct Principal {
     pub csrf_token: Option<String>,
     /// The session id hash, for logout.
     pub session_id: Option<String>,
+    /// Requests per minute set by the tenant's plan, overriding the configured limit.
+    pub rate_limit: Option<u32>,
 }
 
 impl Principal {

@@ -81,12 +81,27 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send>) -> Response {
 /// request; endpoints that need a caller fail with that error.
 pub async fn authenticate<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let path = req.uri().path();
-    if path.starts_with("/api/") || path.starts_with("/mcp") {
-        let state = req.data::<AppState>().cloned().ok_or_else(|| ApiError::internal("no state"))?;
-        let caller = auth::resolve(&state, &req).await;
-        req.extensions_mut().insert(Caller(caller));
+    if !(path.starts_with("/api/") || path.starts_with("/mcp")) {
+        return ep.call(req).await.map(IntoResponse::into_response);
     }
-    ep.call(req).await.map(IntoResponse::into_response)
+    let state = req.data::<AppState>().cloned().ok_or_else(|| ApiError::internal("no state"))?;
+    let caller = auth::resolve(&state, &req).await;
+    let allowance = match &caller {
+        Ok(Some(p)) => {
+            let costly = super::rate_limit::is_costly(req.method(), path);
+            state.limiter.check(&p.key(), p.rate_limit, costly)?
+        }
+        _ => None,
+    };
+    req.extensions_mut().insert(Caller(caller));
+    let mut resp = ep.call(req).await.map(IntoResponse::into_response)?;
+    if let Some(a) = allowance {
+        let headers = resp.headers_mut();
+        headers.insert("ratelimit-limit", HeaderValue::from(a.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(a.remaining));
+        headers.insert("ratelimit-reset", HeaderValue::from(a.reset_secs));
+    }
+    Ok(resp)
 }
 
 /// Applies `Idempotency-Key` to POST requests.

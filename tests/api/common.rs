@@ -35,7 +35,17 @@ impl H {
 
     /// Opens (or re-opens, after a "restart") the application on `dir`.
     pub fn open(dir: tempfile::TempDir) -> Self {
-        let config = test_config(dir.path());
+        Self::open_with(dir, |_| {})
+    }
+
+    /// A fresh application with configuration changes.
+    pub fn with_config(change: impl FnOnce(&mut Config)) -> Self {
+        Self::open_with(tempfile::tempdir().unwrap(), change)
+    }
+
+    fn open_with(dir: tempfile::TempDir, change: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(dir.path());
+        change(&mut config);
         let (db, key) = admin_appliance::bootstrap::open(&config, true).unwrap();
         let platform = {
             let mut conn = db.conn().unwrap();

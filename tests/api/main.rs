@@ -8,5 +8,6 @@ mod identity;
 mod isolation;
 mod lists;
 mod persistence;
+mod rate_limits;
 mod rbac;
 mod tenants;

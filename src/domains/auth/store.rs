@@ -27,9 +27,10 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
     let row = conn
         .prepare_cached(
             "SELECT t.id, t.tenant_id, t.name, t.role, t.kind, t.expires_at, t.revoked_at, t.created_by_user_id,
-                    tn.status, u.status
+                    tn.status, u.status, p.rate_limit_per_minute
                FROM api_tokens t
                LEFT JOIN tenants tn ON tn.id = t.tenant_id
+               LEFT JOIN plans p ON p.id = tn.plan_id
                LEFT JOIN users u ON u.id = t.created_by_user_id
               WHERE t.token_hash = ?1",
         )?
@@ -45,10 +46,12 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, Option<String>>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<i64>>(10)?,
             ))
         })
         .optional()?;
-    let Some((id, tenant_id, name, role, kind, expires_at, revoked_at, user_id, tenant_status, user_status)) = row
+    let Some((id, tenant_id, name, role, kind, expires_at, revoked_at, user_id, tenant_status, user_status, rate)) =
+        row
     else {
         return Ok(None);
     };
@@ -68,6 +71,7 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
         label: name,
         csrf_token: None,
         session_id: None,
+        rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
     }))
 }
 
@@ -75,10 +79,12 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
 pub fn principal_by_session(conn: &Connection, hash: &str) -> Result<Option<Principal>, ApiError> {
     let row = conn
         .prepare_cached(
-            "SELECT s.user_id, s.csrf_token, s.expires_at, u.tenant_id, u.role, u.email, u.status, tn.status
+            "SELECT s.user_id, s.csrf_token, s.expires_at, u.tenant_id, u.role, u.email, u.status, tn.status,
+                    p.rate_limit_per_minute
                FROM sessions s
                JOIN users u ON u.id = s.user_id
                LEFT JOIN tenants tn ON tn.id = u.tenant_id
+               LEFT JOIN plans p ON p.id = tn.plan_id
               WHERE s.id = ?1",
         )?
         .query_row([hash], |r| {
@@ -91,10 +97,11 @@ pub fn principal_by_session(conn: &Connection, hash: &str) -> Result<Option<Prin
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
             ))
         })
         .optional()?;
-    let Some((user_id, csrf, expires_at, tenant_id, role, email, user_status, tenant_status)) = row else {
+    let Some((user_id, csrf, expires_at, tenant_id, role, email, user_status, tenant_status, rate)) = row else {
         return Ok(None);
     };
     if expires_at <= now() {
@@ -110,6 +117,7 @@ pub fn principal_by_session(conn: &Connection, hash: &str) -> Result<Option<Prin
         label: email,
         csrf_token: Some(csrf),
         session_id: Some(hash.to_string()),
+        rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
     }))
 }
 
