@@ -6,21 +6,25 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
-use crate::domains::{audit, auth, environments, me, plans, system, tenants, tokens, users};
+use crate::domains::{
+    audit, auth, environments, llm_providers, me, models, plans, system, tenants, tokens, users, variables,
+};
 use crate::http::body::BodyLimit;
 use crate::http::{middleware, ui};
 use crate::state::AppState;
 
 pub type Apis = (
     (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
-    (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi),
+    (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
+    (variables::VariablesApi, models::ModelsApi),
 );
 
 /// The API with its generated OpenAPI document.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     let apis: Apis = (
         (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
-        (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi),
+        (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
+        (variables::VariablesApi, models::ModelsApi),
     );
     OpenApiService::new(apis, "admin-appliance", env!("CARGO_PKG_VERSION"))
         .description(

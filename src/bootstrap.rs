@@ -17,7 +17,7 @@ use crate::http::perms::Role;
 pub const ADMIN_EMAIL_ENV: &str = "ADMIN_APPLIANCE_ADMIN_EMAIL";
 pub const ADMIN_PASSWORD_ENV: &str = "ADMIN_APPLIANCE_ADMIN_PASSWORD";
 pub const BOOTSTRAP_TOKEN_ENV: &str = "ADMIN_APPLIANCE_BOOTSTRAP_TOKEN";
-const KEY_CHECK: &str = "master_key_check";
+use crate::crypto::rotate::KEY_CHECK;
 const LOCK_FILE: &str = "appliance.lock";
 
 /// Creates the data dir (0700) if needed.
@@ -36,10 +36,11 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), String> {
 pub fn open(config: &Config, create: bool) -> Result<(Db, MasterKey), String> {
     let dir = &config.storage.data_dir;
     ensure_data_dir(dir)?;
-    let key = MasterKey::load(dir, create)?;
     let db = Db::open(&config.database_path(), &config.storage)?;
     let mut conn = db.conn()?;
     crate::db::migrate::migrate(&mut conn)?;
+    crate::crypto::rotate::finish_interrupted(dir, &conn)?;
+    let key = MasterKey::load(dir, create)?;
     check_key(&conn, &key)?;
     plans::store::seed(&conn).map_err(|e| format!("seeding plans: {e}"))?;
     Ok((db, key))

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `init`, `migrate`, `create-admin`, `token create`, `backup`,
-//! `restore`, `audit verify`, `openapi`. Every subcommand takes `--config` and `--data-dir`.
+//! `restore`, `rotate-key`, `audit verify`, `openapi`. Every subcommand takes `--config` and `--data-dir`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,6 +78,11 @@ pub enum Command {
         /// A file written by `backup`.
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Re-encrypt every secret under a new master key (stop the server first).
+    RotateKey {
         #[command(flatten)]
         common: Common,
     },
@@ -208,6 +213,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
             if let Some(kept) = kept {
                 println!("The previous database was kept as {}.", kept.display());
             }
+            Ok(())
+        }
+        Command::RotateKey { common } => {
+            let config = load(&common, None)?;
+            let dir = &config.storage.data_dir;
+            let _lock =
+                crate::bootstrap::lock_data_dir(dir).map_err(|e| format!("{e}; stop it before rotating the key"))?;
+            let (db, old) = crate::bootstrap::open(&config, false)?;
+            let mut conn = db.conn()?;
+            let count = crate::crypto::rotate::rotate(dir, &mut conn, &old)?;
+            println!("Re-encrypted {count} secrets under a new master key ({}).", dir.join("master.key").display());
+            println!("Back up the new key now; backups made before this need the previous key.");
             Ok(())
         }
         Command::Audit { action: AuditCommand::Verify { common } } => {

@@ -17,6 +17,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub security: SecurityConfig,
     pub rate_limit: RateLimitConfig,
+    pub llm: LlmConfig,
     pub log: LogConfig,
 }
 
@@ -111,6 +112,30 @@ pub struct RateLimitConfig {
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self { enabled: true, per_minute: 1000, costly_per_minute: 100 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Seconds an outbound call to a model or provider may take in all.
+    pub request_timeout_seconds: u64,
+    /// Seconds to wait for a connection to a model or provider.
+    pub connect_timeout_seconds: u64,
+    /// Seconds between health checks of the platform LLM providers; 0 turns them off.
+    pub health_check_interval_seconds: u64,
+    /// A provider answering slower than this (milliseconds) is `degraded`.
+    pub degraded_latency_ms: u64,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout_seconds: 60,
+            connect_timeout_seconds: 5,
+            health_check_interval_seconds: 300,
+            degraded_latency_ms: 2000,
+        }
     }
 }
 
@@ -211,6 +236,9 @@ impl Config {
         }
         if self.rate_limit.per_minute == 0 || self.rate_limit.costly_per_minute == 0 {
             return bad("rate_limit.per_minute", "limits must be at least 1");
+        }
+        if self.llm.request_timeout_seconds == 0 || self.llm.connect_timeout_seconds == 0 {
+            return bad("llm.request_timeout_seconds", "timeouts must be at least 1 second");
         }
         if self.log.level.parse::<tracing_subscriber::EnvFilter>().is_err() {
             return bad("log.level", "not a valid tracing filter");

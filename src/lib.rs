@@ -10,5 +10,6 @@ pub mod crypto;
 pub mod db;
 pub mod domains;
 pub mod http;
+pub mod llm;
 pub mod server;
 pub mod state;

@@ -56,7 +56,8 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-/// Registers the recurring housekeeping: expired sessions and idempotency records.
+/// Registers the recurring work: clean-ups (expired sessions, idempotency records, idle rate
+/// limit state) and the LLM provider health checks.
 async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, String> {
     let scheduler = JobScheduler::new().await.map_err(|e| format!("scheduler: {e}"))?;
     let db = state.db.clone();
@@ -80,6 +81,21 @@ async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, Strin
     })
     .map_err(|e| format!("scheduler job: {e}"))?;
     scheduler.add(cleanup).await.map_err(|e| format!("scheduler: {e}"))?;
+    let every = state.config.llm.health_check_interval_seconds;
+    if every > 0 {
+        let state = state.clone();
+        let health = Job::new_repeated_async(Duration::from_secs(every), move |_, _| {
+            let state = state.clone();
+            Box::pin(async move {
+                match crate::domains::llm_providers::check_providers(&state, None).await {
+                    Ok(n) => tracing::debug!(providers = n, "provider health checked"),
+                    Err(e) => tracing::warn!(error = %e, "provider health check failed"),
+                }
+            })
+        })
+        .map_err(|e| format!("scheduler job: {e}"))?;
+        scheduler.add(health).await.map_err(|e| format!("scheduler: {e}"))?;
+    }
     scheduler.start().await.map_err(|e| format!("scheduler: {e}"))?;
     Ok(Some(scheduler))
 }

@@ -19,12 +19,15 @@ pub struct AppState {
     pub login_guard: Arc<LoginGuard>,
     pub token_usage: Arc<TokenUsage>,
     pub limiter: Arc<Limiter>,
+    /// The client for outbound calls (models, providers), with timeouts from `[llm]`.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config, master_key: MasterKey) -> Self {
         let login_guard = Arc::new(LoginGuard::new(&config.security));
         let limiter = Arc::new(Limiter::new(&config.rate_limit));
+        let http = crate::llm::client(&config.llm);
         Self {
             db,
             config: Arc::new(config),
@@ -32,6 +35,7 @@ impl AppState {
             login_guard,
             token_usage: Arc::new(TokenUsage::default()),
             limiter,
+            http,
         }
     }
 }

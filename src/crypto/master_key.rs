@@ -74,7 +74,7 @@ impl MasterKey {
 }
 
 /// Writes the key file with mode 0600, refusing to overwrite an existing one.
-fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), String> {
+pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -2,6 +2,7 @@
 //! Argon2id password hashing, and the master key file.
 
 pub mod master_key;
+pub mod rotate;
 pub mod seal;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};

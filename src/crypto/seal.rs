@@ -65,6 +65,27 @@ pub fn open(key: &MasterKey, cell: &Cell, sealed: &str) -> Result<Vec<u8>, Strin
     Ok(plain.to_vec())
 }
 
+/// Every column that holds sealed values, as (table, column); `rotate-key` re-seals them all.
+/// Each row's AAD is `(table, column, id)`.
+pub const SEALED_COLUMNS: &[(&str, &str)] = &[
+    ("variables", "value_sealed"),
+    ("models", "token_sealed"),
+    ("models", "client_key_sealed"),
+    ("models", "secret_key_sealed"),
+    ("llm_providers", "api_key_sealed"),
+];
+
+/// Seals a text secret for `table.column` of row `id`.
+pub fn seal_text(key: &MasterKey, table: &str, column: &str, id: &str, plaintext: &str) -> String {
+    seal(key, &Cell { table, column, id }, plaintext.as_bytes())
+}
+
+/// Opens a text secret sealed with [`seal_text`].
+pub fn open_text(key: &MasterKey, table: &str, column: &str, id: &str, sealed: &str) -> Result<String, String> {
+    let bytes = open(key, &Cell { table, column, id }, sealed)?;
+    String::from_utf8(bytes).map_err(|_| "sealed value is not text".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,11 @@ use crate::http::error::ApiError;
 
 /// Stored bodies may hold secrets shown once (a new token), so they are sealed, bound to the
 /// principal and key they answer.
-fn row_id(principal: &str, key: &str) -> String {
+pub fn row_id(principal: &str, key: &str) -> String {
     format!("{principal}\u{1f}{key}")
 }
 
-fn cell(id: &str) -> Cell<'_> {
+pub fn cell(id: &str) -> Cell<'_> {
     Cell { table: "idempotency_keys", column: "response_body", id }
 }
 

@@ -5,9 +5,12 @@
 
 use rusqlite::Connection;
 
-/// Every migration this binary knows, in order. Version 1 is the schema as first released;
-/// later versions add `migrations/NNNN_*.sql` files here and fold the change into `schema.sql`.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../../schema.sql"))];
+/// Every migration this binary knows, in order (`migrations/NNNN_*.sql`); each change is also
+/// folded into `schema.sql`, which a new database gets whole.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "secrets", include_str!("../../migrations/0002_secrets.sql")),
+];
 
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 

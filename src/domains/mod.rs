@@ -4,9 +4,12 @@
 pub mod audit;
 pub mod auth;
 pub mod environments;
+pub mod llm_providers;
 pub mod me;
+pub mod models;
 pub mod plans;
 pub mod system;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod variables;

@@ -93,8 +93,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 .with_details(serde_json::Value::String(msg));
         }
         let field = field_name(&path, &msg);
+        // A wrong-typed secret must not be echoed back (serde quotes numbers it rejects).
+        let msg = if is_secret_field(&field) { "must be a string".to_string() } else { msg };
         FieldErrors::one(&field, msg).into_error()
     })
+}
+
+/// Write-only fields whose values never appear in an error message.
+pub const SECRET_FIELDS: &[&str] = &["value", "token", "clientKey", "secretKey", "apiKey", "password"];
+
+fn is_secret_field(path: &str) -> bool {
+    SECRET_FIELDS.contains(&path.rsplit('.').next().unwrap_or(path))
 }
 
 /// serde appends " at line L column C"; that locates the error for a human but not a field.
@@ -170,6 +179,16 @@ impl<'a, T: Type + DeserializeOwned + Send> poem_openapi::ApiExtractor<'a> for M
             None => return Err(ApiError::new(Code::UnsupportedMediaType, "Expected application/json").into()),
         }
         parse_json(&bytes).map(|v| MaybeJsonBody(Some(v))).map_err(Into::into)
+    }
+}
+
+/// How a PATCH changes an optional field: `None` keep it, `Some(None)` clear it (JSON `null`),
+/// `Some(Some(v))` set it.
+pub fn change(v: &poem_openapi::types::MaybeUndefined<String>) -> Option<Option<&str>> {
+    match v {
+        poem_openapi::types::MaybeUndefined::Undefined => None,
+        poem_openapi::types::MaybeUndefined::Null => Some(None),
+        poem_openapi::types::MaybeUndefined::Value(s) => Some(Some(s.as_str())),
     }
 }
 

@@ -14,6 +14,10 @@ pub enum Tag {
     Tokens,
     /// Environments of the tenant
     Environments,
+    /// Encrypted, write-only variables of an environment
+    Variables,
+    /// Model endpoints of the tenant and the platform models its plan offers
+    Models,
     /// The tenant's audit log and content reads
     Audit,
     /// Platform operations (super_admin only)

@@ -1,6 +1,7 @@
 //! HTTP tests against the real application on a temporary SQLite file.
 
 mod common;
+mod fake_llm;
 
 mod audit;
 mod conventions;
@@ -10,4 +11,5 @@ mod lists;
 mod persistence;
 mod rate_limits;
 mod rbac;
+mod secrets;
 mod tenants;

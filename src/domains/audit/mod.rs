@@ -90,6 +90,16 @@ impl<'a> Entry<'a> {
         self
     }
 
+    /// Marks a write-only field in `after`: `"[redacted]"` (or null when unset) and whether this
+    /// change touched it, so the log shows that a secret changed but never the secret.
+    pub fn secret(mut self, field: &str, present: bool, changed: bool) -> Self {
+        if let Some(Value::Object(m)) = self.after.as_mut() {
+            m.insert(field.to_string(), if present { Value::from("[redacted]") } else { Value::Null });
+            m.insert(format!("{field}Changed"), Value::from(changed));
+        }
+        self
+    }
+
     pub fn reason(mut self, r: Option<&'a str>) -> Self {
         self.reason = r;
         self

@@ -1,0 +1,188 @@
+-- admin-appliance: the whole schema. Written to be accepted by SQLite and PostgreSQL alike:
+-- ids (UUIDv7) and timestamps (RFC 3339 UTC text, fixed width) come from the application,
+-- JSON is kept as TEXT, booleans as 0/1 INTEGER.
+
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+
+-- Small key/value facts about this installation (e.g. the master key check value).
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE plans (
+    id                      TEXT PRIMARY KEY,
+    code                    TEXT NOT NULL UNIQUE,
+    name                    TEXT NOT NULL,
+    description             TEXT NOT NULL DEFAULT '',
+    price_minor             INTEGER NOT NULL DEFAULT 0,
+    currency                TEXT NOT NULL DEFAULT 'INR',
+    cycle                   TEXT NOT NULL DEFAULT 'monthly',
+    included_credits_minor  INTEGER NOT NULL DEFAULT 0,
+    rate_limit_per_minute   INTEGER,
+    features                TEXT NOT NULL DEFAULT '[]',
+    is_custom               INTEGER NOT NULL DEFAULT 0,
+    region_id               TEXT,
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL
+);
+CREATE INDEX plans_created ON plans (created_at, id);
+
+CREATE TABLE tenants (
+    id                      TEXT PRIMARY KEY,
+    name                    TEXT NOT NULL,
+    domain                  TEXT NOT NULL UNIQUE,
+    plan_id                 TEXT NOT NULL REFERENCES plans (id),
+    status                  TEXT NOT NULL,
+    status_before_suspend   TEXT,
+    suspended_reason        TEXT,
+    spend_cap_usd           REAL,
+    feature_flags           TEXT NOT NULL DEFAULT '{}',
+    deployment_mode         TEXT NOT NULL DEFAULT 'shared',
+    legal_name              TEXT,
+    gstin                   TEXT,
+    tds_deduction           INTEGER NOT NULL DEFAULT 0,
+    billing_name            TEXT,
+    billing_address         TEXT,
+    billing_city            TEXT,
+    billing_state           TEXT,
+    billing_country         TEXT,
+    billing_postal          TEXT,
+    phone                   TEXT,
+    country                 TEXT,
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL
+);
+CREATE INDEX tenants_created ON tenants (created_at, id);
+CREATE INDEX tenants_status ON tenants (status, created_at);
+CREATE INDEX tenants_name ON tenants (name, id);
+
+CREATE TABLE subscriptions (
+    id                    TEXT PRIMARY KEY,
+    tenant_id             TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    plan_id               TEXT NOT NULL REFERENCES plans (id),
+    status                TEXT NOT NULL,
+    start_date            TEXT,
+    billing_activated_on  TEXT,
+    billing_start_date    TEXT,
+    next_billing_date     TEXT,
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL
+);
+CREATE INDEX subscriptions_tenant ON subscriptions (tenant_id);
+
+-- Users; platform operators (super_admin) have no tenant. Emails are stored lower-cased and
+-- unique across the platform.
+CREATE TABLE users (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+    email          TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL DEFAULT '',
+    role           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    password_hash  TEXT,
+    last_login_at  TEXT,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX users_tenant ON users (tenant_id, created_at, id);
+CREATE INDEX users_created ON users (created_at, id);
+
+-- Login sessions; the id is the SHA-256 of the cookie value, never the value itself.
+CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+-- API tokens: only the SHA-256 of the secret is kept. tenant_id NULL = platform token.
+CREATE TABLE api_tokens (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+    name                 TEXT NOT NULL,
+    role                 TEXT NOT NULL,
+    kind                 TEXT NOT NULL DEFAULT 'standard',
+    prefix               TEXT NOT NULL,
+    token_hash           TEXT NOT NULL UNIQUE,
+    created_by_user_id   TEXT REFERENCES users (id) ON DELETE SET NULL,
+    created_by_token_id  TEXT,
+    expires_at           TEXT,
+    last_used_at         TEXT,
+    revoked_at           TEXT,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL
+);
+CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, created_at, id);
+
+CREATE TABLE environments (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    UNIQUE (tenant_id, name)
+);
+CREATE INDEX environments_tenant_created ON environments (tenant_id, created_at, id);
+
+-- Append-only, hash-chained audit log: hash = SHA-256(prev_hash | canonical record).
+CREATE TABLE audit_log (
+    id           TEXT PRIMARY KEY,
+    seq          INTEGER NOT NULL UNIQUE,
+    tenant_id    TEXT,
+    actor_type   TEXT NOT NULL,
+    actor_id     TEXT,
+    actor_label  TEXT NOT NULL DEFAULT '',
+    action       TEXT NOT NULL,
+    target_type  TEXT NOT NULL,
+    target_id    TEXT,
+    before_json  TEXT,
+    after_json   TEXT,
+    reason       TEXT,
+    request_id   TEXT,
+    created_at   TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL
+);
+CREATE INDEX audit_log_tenant ON audit_log (tenant_id, created_at, id);
+CREATE INDEX audit_log_created ON audit_log (created_at, id);
+
+-- Reads of tenant content by platform principals, listed to the tenant's admins.
+CREATE TABLE content_reads (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    actor_type     TEXT NOT NULL,
+    actor_id       TEXT,
+    actor_label    TEXT NOT NULL DEFAULT '',
+    method         TEXT NOT NULL,
+    path           TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT,
+    reason         TEXT,
+    request_id     TEXT,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX content_reads_tenant ON content_reads (tenant_id, created_at, id);
+
+-- Stored POST responses for Idempotency-Key replays (kept 24 h).
+CREATE TABLE idempotency_keys (
+    principal_key     TEXT NOT NULL,
+    idem_key          TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    status_code       INTEGER,
+    response_headers  TEXT,
+    response_body     TEXT,
+    created_at        TEXT NOT NULL,
+    PRIMARY KEY (principal_key, idem_key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
