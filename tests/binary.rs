@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "support/fake_llm.rs"]
+#[allow(dead_code)]
+mod fake_llm;
+
 const BIN: &str = env!("CARGO_BIN_EXE_admin-appliance");
 const BOOTSTRAP: &str = "bootstrap-token-for-tests-0123456789abcdef";
 
@@ -16,6 +20,10 @@ fn free_port() -> u16 {
 }
 
 fn spawn(dir: &Path, port: u16) -> Child {
+    spawn_with(dir, port, &[])
+}
+
+fn spawn_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Child {
     Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
@@ -23,6 +31,7 @@ fn spawn(dir: &Path, port: u16) -> Child {
         .env("ADMIN_APPLIANCE_ADMIN_PASSWORD", "operator-password-1")
         .env("ADMIN_APPLIANCE_BOOTSTRAP_TOKEN", BOOTSTRAP)
         .env("ADMIN_APPLIANCE_LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -307,4 +316,123 @@ fn every_subcommand_has_help_and_the_cli_tools_work() {
     assert!(spec["paths"]["/api/v1/platform/tenants"].is_object());
     let key = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
     assert_eq!(admin_appliance::crypto::master_key::MasterKey::from_base64(&key).unwrap().bytes().len(), 32);
+}
+
+/// Reads what a stopped child wrote to stdout and stderr.
+fn output_of(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(out) = child.stdout.as_mut() {
+        std::io::Read::read_to_string(out, &mut text).unwrap();
+    }
+    if let Some(err) = child.stderr.as_mut() {
+        std::io::Read::read_to_string(err, &mut text).unwrap();
+    }
+    text
+}
+
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter(|e| std::fs::read(e.path()).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn secrets_stay_sealed_through_logs_rotation_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let debug = [("ADMIN_APPLIANCE_LOG__LEVEL", "debug"), ("ADMIN_APPLIANCE_LOG__FORMAT", "json")];
+    let mut child = spawn_with(dir.path(), port, &debug);
+    let api = Api { c: client(), base: format!("http://127.0.0.1:{port}") };
+    wait_ready(&api.c, &api.base).await;
+    let bearer = format!("Bearer {BOOTSTRAP}");
+    let platform = [("authorization", bearer.as_str())];
+    let (s, _, t) = api
+        .call(
+            "POST",
+            "/api/v1/platform/tenants",
+            &platform,
+            Some(json!({"displayName": "Keys Inc", "firstName": "K", "lastName": "I", "email": "k@keys.test", "password": "keys-password-1", "planId": "pro"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let tid = t["tenantId"].as_str().unwrap().to_string();
+    let scoped = [("authorization", bearer.as_str()), ("x-tenant-id", tid.as_str())];
+
+    let token = format!("sk-live-{}", uuid::Uuid::new_v4().simple());
+    let value = format!("var-secret-{}", uuid::Uuid::new_v4().simple());
+    let api_key = format!("provider-key-{}", uuid::Uuid::new_v4().simple());
+    let fake = fake_llm::FakeLlm::start(Some(&token), 200).await;
+    let (s, _, env) = api.call("POST", "/api/v1/environments", &scoped, Some(json!({"name": "prod"}))).await;
+    assert_eq!(s, 201);
+    let (s, _, _) = api
+        .call(
+            "POST",
+            "/api/v1/variables",
+            &scoped,
+            Some(json!({"environmentId": env["id"], "name": "SECRET", "value": value})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _, model) = api
+        .call(
+            "POST",
+            "/api/v1/models",
+            &scoped,
+            Some(json!({"name": "gpt", "provider": "openai", "modelUrl": format!("{}/v1", fake.base), "modelName": "gpt", "token": token})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _, _) = api
+        .call(
+            "POST",
+            "/api/v1/platform/llm-providers",
+            &platform,
+            Some(json!({"name": "p", "type": "openai", "apiKey": api_key})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let test_path = format!("/api/v1/models/{}/test", model["id"].as_str().unwrap());
+    let (_, _, result) = api.call("POST", &test_path, &scoped, None).await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(fake.requests().last().unwrap().authorization, Some(format!("Bearer {token}")));
+
+    // Rotating under a running server is refused.
+    let out = Command::new(BIN).args(["rotate-key", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop it before rotating"));
+
+    assert!(terminate(&mut child).success());
+    let mut logs = output_of(&mut child);
+    let key_before = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    let out = Command::new(BIN).args(["rotate-key", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Re-encrypted 3 secrets"));
+    let key_after = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    assert_ne!(key_before, key_after);
+
+    // After the rotation and a restart the model still reaches its endpoint with the same key.
+    let mut child = spawn_with(dir.path(), port, &debug);
+    wait_ready(&api.c, &api.base).await;
+    let (_, _, result) = api.call("POST", &test_path, &scoped, None).await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(fake.requests().last().unwrap().authorization, Some(format!("Bearer {token}")));
+    assert!(terminate(&mut child).success());
+    logs.push_str(&output_of(&mut child));
+    assert!(logs.contains("\"status\":200") || logs.contains("request"), "debug logs were captured");
+
+    for secret in [&token, &value, &api_key] {
+        assert!(!logs.contains(secret.as_str()), "{secret} in the logs");
+        let found = files_containing(dir.path(), secret);
+        assert!(found.is_empty(), "{secret} in clear in {found:?}");
+    }
+
+    // The previous key no longer opens this database: start-up refuses it clearly.
+    let mut child = spawn_with(dir.path(), port, &[("ADMIN_APPLIANCE_MASTER_KEY", key_before.trim())]);
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(output_of(&mut child).contains("master key does not match"));
 }

@@ -1,6 +1,7 @@
 //! HTTP tests against the real application on a temporary SQLite file.
 
 mod common;
+#[path = "../support/fake_llm.rs"]
 mod fake_llm;
 
 mod audit;

@@ -86,3 +86,28 @@ fn a_newer_database_is_refused() {
     let err = admin_appliance::db::migrate::migrate(&mut conn).unwrap_err();
     assert!(err.contains("newer than this binary"), "{err}");
 }
+
+#[test]
+fn an_older_database_is_migrated_forward() {
+    use admin_appliance::db::migrate::{MIGRATIONS, current_version, latest_version, migrate};
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("old.db")).unwrap();
+    // A database as version 1 of the binary left it.
+    conn.execute_batch(MIGRATIONS[0].2).unwrap();
+    conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'initial', 'then')", [])
+        .unwrap();
+    assert_eq!(current_version(&conn).unwrap(), 1);
+    let applied = migrate(&mut conn).unwrap();
+    assert_eq!(applied, (2..=latest_version()).collect::<Vec<_>>());
+    conn.execute_batch("SELECT value_sealed FROM variables; SELECT token_sealed FROM models; SELECT api_key_sealed FROM llm_providers;")
+        .unwrap();
+    // The migrated schema matches a fresh one.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let mut fresh = rusqlite::Connection::open(fresh_dir.path().join("new.db")).unwrap();
+    migrate(&mut fresh).unwrap();
+    let shape = |c: &rusqlite::Connection| -> Vec<String> {
+        let mut s = c.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+    };
+    assert_eq!(shape(&conn), shape(&fresh));
+}
