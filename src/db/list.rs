@@ -51,6 +51,8 @@ pub trait Resource: Sized + Send + 'static {
     const NAME: &'static str;
     /// The `FROM` clause (a table, possibly with joins).
     const FROM: &'static str;
+    /// The table rows are deleted from.
+    const TABLE: &'static str = Self::FROM;
     /// The select list, read back by `from_row` in this order.
     const COLUMNS: &'static str;
     /// The primary key column (qualified if `FROM` joins).
@@ -244,4 +246,26 @@ pub fn delete_row(conn: &Connection, table: &str, tenant: Option<&str>, id: &str
         None => conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?,
     };
     if n == 0 { Err(ApiError::not_found(what)) } else { Ok(()) }
+}
+
+impl super::Db {
+    /// One page of `R` as a list response, scoped to `tenant` when given (platform code passes
+    /// `None` to list across tenants).
+    pub async fn page<R: Resource>(
+        &self,
+        tenant: Option<String>,
+        q: ListQuery,
+        extra: Extra,
+    ) -> Result<crate::http::list::Listed<R>, ApiError> {
+        self.read(move |c| {
+            let scope = tenant.as_deref().map_or(Scope::AnyTenant, Scope::Tenant);
+            list::<R>(c, scope, &q, extra).map(|p| crate::http::list::Listed::new(&q, p))
+        })
+        .await
+    }
+
+    /// One `R` by id, scoped to `tenant` when given; 404 when absent or another tenant's.
+    pub async fn fetch<R: Resource>(&self, tenant: Option<String>, id: String) -> Result<R, ApiError> {
+        self.read(move |c| get::<R>(c, tenant.as_deref().map_or(Scope::AnyTenant, Scope::Tenant), &id)).await
+    }
 }

@@ -106,6 +106,23 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Deletes one `R` (of `tenant`, or any when `None`) and records `<target>.deleted` with its
+/// last state, inside the caller's transaction.
+pub fn delete_recorded<R: Resource + poem_openapi::types::ToJSON>(
+    tx: &rusqlite::Connection,
+    tenant: Option<&str>,
+    id: &str,
+    actor: &Actor,
+    target: &str,
+) -> Result<(), crate::http::error::ApiError> {
+    let scope = tenant.map_or(Scope::AnyTenant, Scope::Tenant);
+    let before = get::<R>(tx, scope, id)?;
+    crate::db::list::delete_row(tx, R::TABLE, tenant, id, R::NAME)?;
+    let action = format!("{target}.deleted");
+    store::record(tx, actor, Entry::new(tenant, &action, target, id).before(&before))?;
+    Ok(())
+}
+
 /// A read of tenant content by a platform principal.
 pub struct ContentRead {
     pub tenant_id: String,
@@ -282,8 +299,7 @@ impl AuditApi {
         id: Path<String>,
     ) -> ApiResult<Json<AuditRecord>> {
         let id = path_id(&id, AuditRecord::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<AuditRecord>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<AuditRecord>(Some(ctx.tenant_id), id).await?))
     }
 
     /// List platform reads of this tenant's content
@@ -297,9 +313,7 @@ impl AuditApi {
         ctx: Tenant<perm::AuditRead>,
         q: ListParams<ContentReadRecord>,
     ) -> ApiResult<Listed<ContentReadRecord>> {
-        let q = q.into_inner();
-        let tenant = ctx.tenant_id;
-        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(Some(ctx.tenant_id), q.into_inner(), Extra::default()).await
     }
 
     /// List the whole platform's audit log
@@ -310,8 +324,7 @@ impl AuditApi {
         _ctx: Platform,
         q: ListParams<AuditRecord>,
     ) -> ApiResult<Listed<AuditRecord>> {
-        let q = q.into_inner();
-        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(None, q.into_inner(), Extra::default()).await
     }
 
     /// List one tenant's audit log

@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 use rusqlite::Row;
 use serde::Deserialize;
 
-use crate::db::list::{Extra, Filter, Resource, Scope, Sort, delete_row, get, list};
+use crate::db::list::{Extra, Filter, Resource, Scope, Sort, get};
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::Tenant;
 use crate::http::body::JsonBody;
@@ -95,8 +95,7 @@ impl EnvironmentsApi {
         ctx: Tenant<perm::EnvironmentsRead>,
         q: ListParams<Environment>,
     ) -> ApiResult<Listed<Environment>> {
-        let (q, tenant) = (q.into_inner(), ctx.tenant_id);
-        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(Some(ctx.tenant_id), q.into_inner(), Extra::default()).await
     }
 
     /// Create an environment
@@ -138,8 +137,7 @@ impl EnvironmentsApi {
         id: Path<String>,
     ) -> ApiResult<Json<Environment>> {
         let id = path_id(&id, Environment::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<Environment>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<Environment>(Some(ctx.tenant_id), id).await?))
     }
 
     /// Update an environment
@@ -182,15 +180,7 @@ impl EnvironmentsApi {
         let id2 = id.clone();
         state
             .db
-            .write(move |tx| {
-                let before = get::<Environment>(tx, Scope::Tenant(&tenant), &id2)?;
-                delete_row(tx, "environments", Some(&tenant), &id2, Environment::NAME)?;
-                audit::store::record(
-                    tx,
-                    &actor,
-                    Entry::new(Some(&tenant), "environment.deleted", "environment", &id2).before(&before),
-                )
-            })
+            .write(move |tx| audit::delete_recorded::<Environment>(tx, Some(&tenant), &id2, &actor, "environment"))
             .await?;
         Ok(Deleted::of(id))
     }

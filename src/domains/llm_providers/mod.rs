@@ -15,7 +15,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
-use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, delete_row, get, list};
+use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
 use crate::domains::audit::{self, Actor, Entry};
 use crate::http::auth::{Platform, Tenant};
 use crate::http::body::{JsonBody, change};
@@ -227,8 +227,7 @@ impl LlmProvidersApi {
         _ctx: Platform,
         q: ListParams<LlmProvider>,
     ) -> ApiResult<Listed<LlmProvider>> {
-        let q = q.into_inner();
-        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(None, q.into_inner(), Extra::default()).await
     }
 
     /// Add an LLM provider
@@ -280,7 +279,7 @@ impl LlmProvidersApi {
     #[oai(path = "/platform/llm-providers/:id", method = "get")]
     async fn get(&self, state: Data<&AppState>, _ctx: Platform, id: Path<String>) -> ApiResult<Json<LlmProvider>> {
         let id = path_id(&id, LlmProvider::NAME)?;
-        Ok(Json(state.db.read(move |c| get::<LlmProvider>(c, Scope::AnyTenant, &id)).await?))
+        Ok(Json(state.db.fetch::<LlmProvider>(None, id).await?))
     }
 
     /// Update an LLM provider
@@ -315,18 +314,7 @@ impl LlmProvidersApi {
     async fn delete(&self, state: Data<&AppState>, ctx: Platform, id: Path<String>) -> ApiResult<Json<Deleted>> {
         let id = path_id(&id, LlmProvider::NAME)?;
         let (actor, id2) = (ctx.principal.actor(), id.clone());
-        state
-            .db
-            .write(move |tx| {
-                let before = get::<LlmProvider>(tx, Scope::AnyTenant, &id2)?;
-                delete_row(tx, "llm_providers", None, &id2, LlmProvider::NAME)?;
-                audit::store::record(
-                    tx,
-                    &actor,
-                    Entry::new(None, "llm_provider.deleted", "llm_provider", &id2).before(&before),
-                )
-            })
-            .await?;
+        state.db.write(move |tx| audit::delete_recorded::<LlmProvider>(tx, None, &id2, &actor, "llm_provider")).await?;
         Ok(Deleted::of(id))
     }
 
@@ -340,7 +328,7 @@ impl LlmProvidersApi {
         let id2 = id.clone();
         state.db.read(move |c| get::<LlmProvider>(c, Scope::AnyTenant, &id2).map(|_| ())).await?;
         check_providers(&state, Some(&id)).await?;
-        Ok(Json(state.db.read(move |c| get::<LlmProvider>(c, Scope::AnyTenant, &id)).await?))
+        Ok(Json(state.db.fetch::<LlmProvider>(None, id).await?))
     }
 
     /// List the provider models this tenant's plan may use

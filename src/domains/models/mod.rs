@@ -14,7 +14,7 @@ use poem_openapi::{Object, OpenApi};
 use rusqlite::Row;
 use serde::Deserialize;
 
-use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, delete_row, get, list};
+use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::Tenant;
 use crate::http::body::{JsonBody, change};
@@ -187,8 +187,7 @@ impl ModelsApi {
         ctx: Tenant<perm::EntitiesRead>,
         q: ListParams<Model>,
     ) -> ApiResult<Listed<Model>> {
-        let (q, tenant) = (q.into_inner(), ctx.tenant_id);
-        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(Some(ctx.tenant_id), q.into_inner(), Extra::default()).await
     }
 
     /// Create a model
@@ -244,8 +243,7 @@ impl ModelsApi {
         id: Path<String>,
     ) -> ApiResult<Json<Model>> {
         let id = path_id(&id, Model::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<Model>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<Model>(Some(ctx.tenant_id), id).await?))
     }
 
     /// Update a model
@@ -285,18 +283,7 @@ impl ModelsApi {
     ) -> ApiResult<Json<Deleted>> {
         let id = path_id(&id, Model::NAME)?;
         let (actor, tenant, id2) = (ctx.actor(), ctx.tenant_id, id.clone());
-        state
-            .db
-            .write(move |tx| {
-                let before = get::<Model>(tx, Scope::Tenant(&tenant), &id2)?;
-                delete_row(tx, "models", Some(&tenant), &id2, Model::NAME)?;
-                audit::store::record(
-                    tx,
-                    &actor,
-                    Entry::new(Some(&tenant), "model.deleted", "model", &id2).before(&before),
-                )
-            })
-            .await?;
+        state.db.write(move |tx| audit::delete_recorded::<Model>(tx, Some(&tenant), &id2, &actor, "model")).await?;
         Ok(Deleted::of(id))
     }
 

@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use rusqlite::Row;
 
-use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, list};
+use crate::db::list::{Extra, Filter, FilterKind, Resource, Sort};
 use crate::http::auth::Platform;
 use crate::http::error::ApiError;
 use crate::http::list::{ListParams, Listed};
@@ -91,8 +91,7 @@ impl PlansApi {
     /// List plans
     #[oai(path = "/plans", method = "get")]
     async fn list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<Plan>) -> ApiResult<Listed<Plan>> {
-        let q = q.into_inner();
-        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(None, q.into_inner(), Extra::default()).await
     }
 
     /// Get a plan by id or code

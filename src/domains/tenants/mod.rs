@@ -276,8 +276,7 @@ impl TenantsApi {
     /// Filters: `status`, `plan` (code), `planId`; `search` matches name and domain.
     #[oai(path = "/tenants", method = "get")]
     async fn list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<Tenant>) -> ApiResult<Listed<Tenant>> {
-        let q: ListQuery = q.into_inner();
-        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(None, q.into_inner(), Extra::default()).await
     }
 
     /// Create a tenant

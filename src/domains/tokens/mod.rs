@@ -187,8 +187,7 @@ impl TokensApi {
         id: Path<String>,
     ) -> ApiResult<Json<Token>> {
         let id = path_id(&id, Token::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<Token>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<Token>(Some(ctx.tenant_id), id).await?))
     }
 
     /// Revoke an API token

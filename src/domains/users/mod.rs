@@ -10,7 +10,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use rusqlite::Row;
 use serde::Deserialize;
 
-use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get, list};
+use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::{Platform, Tenant};
 use crate::http::body::{JsonBody, MaybeJsonBody};
@@ -188,8 +188,7 @@ impl UsersApi {
         ctx: Tenant<perm::UsersRead>,
         q: ListParams<User>,
     ) -> ApiResult<Listed<User>> {
-        let (q, tenant) = (q.into_inner(), ctx.tenant_id);
-        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(Some(ctx.tenant_id), q.into_inner(), Extra::default()).await
     }
 
     /// Create a user
@@ -245,8 +244,7 @@ impl UsersApi {
         id: Path<String>,
     ) -> ApiResult<Json<User>> {
         let id = path_id(&id, User::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<User>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<User>(Some(ctx.tenant_id), id).await?))
     }
 
     /// Update a user
@@ -385,8 +383,7 @@ impl PlatformUsersApi {
     /// Filters: `tenantId`, `role`, `status`; `search` matches email and name.
     #[oai(path = "/users", method = "get")]
     async fn list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<User>) -> ApiResult<Listed<User>> {
-        let q = q.into_inner();
-        state.db.read(move |c| list(c, Scope::AnyTenant, &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(None, q.into_inner(), Extra::default()).await
     }
 
     /// Suspend a user

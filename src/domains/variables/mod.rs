@@ -11,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use rusqlite::Row;
 use serde::Deserialize;
 
-use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, delete_row, get, list};
+use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::Tenant;
 use crate::http::body::{JsonBody, change};
@@ -140,8 +140,7 @@ impl VariablesApi {
         ctx: Tenant<perm::VariablesRead>,
         q: ListParams<Variable>,
     ) -> ApiResult<Listed<Variable>> {
-        let (q, tenant) = (q.into_inner(), ctx.tenant_id);
-        state.db.read(move |c| list(c, Scope::Tenant(&tenant), &q, Extra::default()).map(|p| Listed::new(&q, p))).await
+        state.db.page(Some(ctx.tenant_id), q.into_inner(), Extra::default()).await
     }
 
     /// Create a variable
@@ -191,8 +190,7 @@ impl VariablesApi {
         id: Path<String>,
     ) -> ApiResult<Json<Variable>> {
         let id = path_id(&id, Variable::NAME)?;
-        let tenant = ctx.tenant_id;
-        Ok(Json(state.db.read(move |c| get::<Variable>(c, Scope::Tenant(&tenant), &id)).await?))
+        Ok(Json(state.db.fetch::<Variable>(Some(ctx.tenant_id), id).await?))
     }
 
     /// Update a variable
@@ -233,15 +231,7 @@ impl VariablesApi {
         let (actor, tenant, id2) = (ctx.actor(), ctx.tenant_id, id.clone());
         state
             .db
-            .write(move |tx| {
-                let before = get::<Variable>(tx, Scope::Tenant(&tenant), &id2)?;
-                delete_row(tx, "variables", Some(&tenant), &id2, Variable::NAME)?;
-                audit::store::record(
-                    tx,
-                    &actor,
-                    Entry::new(Some(&tenant), "variable.deleted", "variable", &id2).before(&before),
-                )
-            })
+            .write(move |tx| audit::delete_recorded::<Variable>(tx, Some(&tenant), &id2, &actor, "variable"))
             .await?;
         Ok(Deleted::of(id))
     }
