@@ -7,7 +7,8 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 use crate::domains::{
-    audit, auth, environments, llm_providers, me, models, plans, system, tenants, tokens, users, variables,
+    audit, auth, billing, billing_events, environments, invoices, llm_providers, me, models, plans, system, tenants,
+    tokens, users, variables,
 };
 use crate::http::body::BodyLimit;
 use crate::http::{middleware, ui};
@@ -16,7 +17,8 @@ use crate::state::AppState;
 pub type Apis = (
     (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
     (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
-    (variables::VariablesApi, models::ModelsApi),
+    (variables::VariablesApi, models::ModelsApi, billing::BillingApi),
+    (tenants::lifecycle::TenantLifecycleApi, invoices::InvoicesApi, billing_events::BillingEventsApi),
 );
 
 /// The API with its generated OpenAPI document.
@@ -24,7 +26,8 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     let apis: Apis = (
         (auth::AuthApi, me::MeApi, users::UsersApi, tokens::TokensApi, environments::EnvironmentsApi, audit::AuditApi),
         (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
-        (variables::VariablesApi, models::ModelsApi),
+        (variables::VariablesApi, models::ModelsApi, billing::BillingApi),
+        (tenants::lifecycle::TenantLifecycleApi, invoices::InvoicesApi, billing_events::BillingEventsApi),
     );
     OpenApiService::new(apis, "admin-appliance", env!("CARGO_PKG_VERSION"))
         .description(

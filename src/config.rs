@@ -18,6 +18,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub rate_limit: RateLimitConfig,
     pub llm: LlmConfig,
+    pub billing: BillingConfig,
     pub log: LogConfig,
 }
 
@@ -136,6 +137,20 @@ impl Default for LlmConfig {
             health_check_interval_seconds: 300,
             degraded_latency_ms: 2000,
         }
+    }
+}
+
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BillingConfig {
+    /// The secret Razorpay signs webhook bodies with; empty refuses every webhook call.
+    pub razorpay_webhook_secret: String,
+}
+
+impl std::fmt::Debug for BillingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = if self.razorpay_webhook_secret.is_empty() { "unset" } else { "[redacted]" };
+        f.debug_struct("BillingConfig").field("razorpay_webhook_secret", &set).finish()
     }
 }
 

@@ -57,7 +57,7 @@ async fn shutdown_signal() {
 }
 
 /// Registers the recurring work: clean-ups (expired sessions, idempotency records, idle rate
-/// limit state) and the LLM provider health checks.
+/// limit state), the daily billing cycle at 00:05 UTC and the LLM provider health checks.
 async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, String> {
     let scheduler = JobScheduler::new().await.map_err(|e| format!("scheduler: {e}"))?;
     let db = state.db.clone();
@@ -81,6 +81,22 @@ async fn start_scheduler(state: &AppState) -> Result<Option<JobScheduler>, Strin
     })
     .map_err(|e| format!("scheduler job: {e}"))?;
     scheduler.add(cleanup).await.map_err(|e| format!("scheduler: {e}"))?;
+    let db = state.db.clone();
+    let billing = Job::new_async("0 5 0 * * *", move |_, _| {
+        let db = db.clone();
+        Box::pin(async move {
+            match db.write(|tx| crate::domains::invoices::cycle::run(tx, chrono::Utc::now())).await {
+                Ok(r) => tracing::info!(
+                    invoices = r.invoices_issued,
+                    trials_expired = r.trials_expired,
+                    "billing cycle done"
+                ),
+                Err(e) => tracing::warn!(error = %e, "billing cycle failed"),
+            }
+        })
+    })
+    .map_err(|e| format!("scheduler job: {e}"))?;
+    scheduler.add(billing).await.map_err(|e| format!("scheduler: {e}"))?;
     let every = state.config.llm.health_check_interval_seconds;
     if every > 0 {
         let state = state.clone();

@@ -1,6 +1,7 @@
 //! Cryptographic building blocks: randomness, SHA-256 token hashing, constant-time comparison,
 //! Argon2id password hashing, and the master key file.
 
+pub mod impersonation;
 pub mod master_key;
 pub mod rotate;
 pub mod seal;

@@ -223,6 +223,21 @@ fn sql_to_json(v: Value) -> serde_json::Value {
     }
 }
 
+/// Aggregates over the rows a list request selects (its filters, not its paging):
+/// `select` is the aggregate expression list, read back by `read`.
+pub fn aggregate<R: Resource, T>(
+    conn: &Connection,
+    scope: Scope,
+    q: &ListQuery,
+    extra: Extra,
+    select: &str,
+    read: impl FnOnce(&Row) -> rusqlite::Result<T>,
+) -> Result<T, ApiError> {
+    let (conds, args) = where_clause::<R>(scope, q, &extra);
+    let sql = format!("SELECT {select} FROM {}{}", R::FROM, render_where(&conds));
+    Ok(conn.prepare_cached(&sql)?.query_row(params_from_iter(args.iter()), read)?)
+}
+
 /// Fetches one `R` by id within the scope; 404 if absent or outside it.
 pub fn get<R: Resource>(conn: &Connection, scope: Scope, id: &str) -> Result<R, ApiError> {
     let mut conds = vec![format!("{} = ?", R::ID)];

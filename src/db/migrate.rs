@@ -10,6 +10,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/0001_initial.sql")),
     (2, "secrets", include_str!("../../migrations/0002_secrets.sql")),
+    (3, "billing", include_str!("../../migrations/0003_billing.sql")),
 ];
 
 pub const SCHEMA: &str = include_str!("../../schema.sql");

@@ -3,7 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
+pub mod billing_events;
 pub mod environments;
+pub mod events;
+pub mod invoices;
 pub mod llm_providers;
 pub mod me;
 pub mod models;
@@ -13,3 +17,4 @@ pub mod tenants;
 pub mod tokens;
 pub mod users;
 pub mod variables;
+pub mod workflow_entities;

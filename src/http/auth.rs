@@ -117,6 +117,9 @@ pub fn credential(req: &Request) -> Result<Credential, ApiError> {
 pub async fn resolve(state: &AppState, req: &Request) -> Result<Option<Principal>, ApiError> {
     let principal = match credential(req)? {
         Credential::None => return Ok(None),
+        Credential::Bearer(secret) if secret.starts_with(crate::crypto::impersonation::PREFIX) => {
+            impersonator(state, req, &secret).await?
+        }
         Credential::Bearer(secret) => {
             let hash = crate::crypto::sha256_hex(secret.as_bytes());
             state.db.read(move |c| auth_store::principal_by_token(c, &hash)).await?
@@ -141,6 +144,41 @@ pub async fn resolve(state: &AppState, req: &Request) -> Result<Option<Principal
         return Err(ApiError::new(Code::ReadOnlyToken, "Impersonation tokens are read-only"));
     }
     Ok(Some(principal))
+}
+
+/// The principal of an impersonation token: read-only admin of one tenant. Every request made
+/// with one is audited, whatever its outcome.
+async fn impersonator(state: &AppState, req: &Request, token: &str) -> Result<Option<Principal>, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let Some(claims) = crate::crypto::impersonation::verify(&state.master_key, token, now) else {
+        return Ok(None);
+    };
+    let actor = crate::domains::audit::Actor {
+        actor_type: crate::domains::audit::ActorType::Human,
+        id: claims.sub.clone(),
+        label: format!("{} (impersonating)", claims.label),
+    };
+    let (tenant, method, path) = (claims.tid.clone(), req.method().to_string(), req.uri().path().to_string());
+    state
+        .db
+        .write(move |tx| {
+            let mut entry =
+                crate::domains::audit::Entry::new(Some(&tenant), "impersonation.request", "tenant", &tenant);
+            entry.after = Some(serde_json::json!({ "method": method, "path": path }));
+            crate::domains::audit::store::record(tx, &actor, entry).map(|_| ())
+        })
+        .await?;
+    Ok(Some(Principal {
+        kind: PrincipalKind::Impersonation,
+        user_id: claims.sub,
+        token_id: Some(claims.jti),
+        tenant_id: Some(claims.tid),
+        role: Role::Admin,
+        label: format!("{} (impersonating)", claims.label),
+        csrf_token: None,
+        session_id: None,
+        rate_limit: None,
+    }))
 }
 
 pub fn is_safe(method: &poem::http::Method) -> bool {
@@ -286,7 +324,8 @@ security_extractor!(Tenant<P>, [P: Permission], |req| {
     debug_assert_eq!(P::PERM.scope(), Scope::Tenant);
     authorize(&principal, P::PERM)?;
     let tenant_id = resolve_tenant(state, req, &principal).await?;
-    if principal.tenant_id.is_none() && is_safe(req.method()) {
+    let operator = principal.tenant_id.is_none() || principal.kind == PrincipalKind::Impersonation;
+    if operator && is_safe(req.method()) {
         record_content_read(state, req, &principal, &tenant_id).await?;
     }
     Ok(Tenant { principal, tenant_id, _perm: PhantomData })

@@ -182,6 +182,31 @@ impl<'a, T: Type + DeserializeOwned + Send> poem_openapi::ApiExtractor<'a> for M
     }
 }
 
+/// A JSON body kept as the exact bytes received, for signature checks over the raw body.
+pub struct RawJsonBody(pub Vec<u8>);
+
+impl Payload for RawJsonBody {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        is_json(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(poem_openapi::registry::MetaSchema::new("object")))
+    }
+}
+
+impl ParsePayload for RawJsonBody {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(RawJsonBody(read_limited(body, body_limit(request)).await?))
+    }
+}
+
+impl_apirequest_for_payload!(RawJsonBody);
+
 /// How a PATCH changes an optional field: `None` keep it, `Some(None)` clear it (JSON `null`),
 /// `Some(Some(v))` set it.
 pub fn change(v: &poem_openapi::types::MaybeUndefined<String>) -> Option<Option<&str>> {

@@ -139,10 +139,12 @@ impl ListQuery {
                         q.search = Some(value.clone());
                     }
                 }
-                "createdAfter" | "createdBefore" => {
-                    let t = crate::db::parse_time(value)
-                        .ok_or_else(|| ApiError::invalid_query(name, "must be an RFC 3339 date-time"))?;
-                    if name == "createdAfter" { q.created_after = Some(t) } else { q.created_before = Some(t) }
+                "createdAfter" | "createdBefore" | "startDate" | "endDate" => {
+                    let after = matches!(name, "createdAfter" | "startDate");
+                    let t = parse_bound(value, name == "endDate").ok_or_else(|| {
+                        ApiError::invalid_query(name, "must be an RFC 3339 date-time or a YYYY-MM-DD date")
+                    })?;
+                    if after { q.created_after = Some(t) } else { q.created_before = Some(t) }
                 }
                 n if TENANT_ALIASES.contains(&n) && !filters.iter().any(|f| f.param == n) => {}
                 n => {
@@ -194,6 +196,17 @@ impl ListQuery {
         }
         Ok(q)
     }
+}
+
+/// A time bound: an RFC 3339 time, or a date meaning its start (or, for an inclusive end date,
+/// the start of the next day).
+fn parse_bound(value: &str, inclusive_end: bool) -> Option<String> {
+    if let Some(t) = crate::db::parse_time(value) {
+        return Some(t);
+    }
+    let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    let date = if inclusive_end { date.succ_opt()? } else { date };
+    Some(crate::db::format_time(date.and_hms_opt(0, 0, 0)?.and_utc()))
 }
 
 fn parse_int(name: &str, value: &str) -> Result<i64, ApiError> {
@@ -262,6 +275,12 @@ fn params_schema(sorts: &[Sort], filters: &[Filter], searchable: bool) -> MetaSc
     }
     schema.properties.push(("createdAfter", text("Only items created at or after", Some("date-time"))));
     schema.properties.push(("createdBefore", text("Only items created before", Some("date-time"))));
+    schema
+        .properties
+        .push(("startDate", text("Only items created on or after this date (YYYY-MM-DD or date-time)", None)));
+    schema
+        .properties
+        .push(("endDate", text("Only items created on or before this date (YYYY-MM-DD or date-time)", None)));
     for f in filters {
         let mut s = MetaSchema::new("string");
         s.description = Some("Equality filter; also accepted as filter[name]=value");
@@ -361,10 +380,19 @@ impl<T> Listed<T> {
 
 impl<T: ToJSON + Send> IntoResponse for Listed<T> {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
+        self.render(None)
+    }
+}
+
+impl<T: ToJSON + Send> Listed<T> {
+    fn render(self, extra: Option<(&str, serde_json::Value)>) -> Response {
+        let mut body = serde_json::json!({
             "data": self.data.iter().map(|d| d.to_json().unwrap_or_default()).collect::<Vec<_>>(),
             "pagination": self.pagination.to_json(),
         });
+        if let (Some((k, v)), Some(obj)) = (extra, body.as_object_mut()) {
+            obj.insert(k.to_string(), v);
+        }
         let mut resp = Response::builder()
             .content_type("application/json; charset=utf-8")
             .header("x-total-count", self.pagination.total.to_string())
@@ -411,5 +439,34 @@ impl<T: ToJSON + Type + Send> ApiResponse for Listed<T> {
     fn register(registry: &mut Registry) {
         T::register(registry);
         Pagination::register(registry);
+    }
+}
+
+/// A list response with a `totals` object computed over every matching item.
+pub struct ListedWithTotals<T, X> {
+    pub listed: Listed<T>,
+    pub totals: X,
+}
+
+impl<T: ToJSON + Send, X: ToJSON + Send> IntoResponse for ListedWithTotals<T, X> {
+    fn into_response(self) -> Response {
+        let totals = self.totals.to_json();
+        self.listed.render(Some(("totals", totals.unwrap_or_default())))
+    }
+}
+
+impl<T: ToJSON + Type + Send, X: ToJSON + Type + Send> ApiResponse for ListedWithTotals<T, X> {
+    fn meta() -> MetaResponses {
+        let mut meta = Listed::<T>::meta();
+        if let Some(MetaSchemaRef::Inline(schema)) = meta.responses[0].content.first_mut().map(|c| &mut c.schema) {
+            schema.properties.push(("totals", X::schema_ref()));
+            schema.required.push("totals");
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        Listed::<T>::register(registry);
+        X::register(registry);
     }
 }

@@ -18,6 +18,8 @@ pub enum Tag {
     Variables,
     /// Model endpoints of the tenant and the platform models its plan offers
     Models,
+    /// The tenant's credit ledger
+    Billing,
     /// The tenant's audit log and content reads
     Audit,
     /// Platform operations (super_admin only)

@@ -10,6 +10,7 @@ mod identity;
 mod isolation;
 mod lists;
 mod persistence;
+mod platform_ops;
 mod rate_limits;
 mod rbac;
 mod secrets;

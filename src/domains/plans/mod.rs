@@ -9,12 +9,21 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use rusqlite::Row;
 
+use poem_openapi::types::MaybeUndefined;
+use serde::Deserialize;
+
 use crate::db::list::{Extra, Filter, FilterKind, Resource, Sort};
+use crate::domains::audit::{self, Entry};
+use crate::domains::tenants::Cycle;
 use crate::http::auth::Platform;
+use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
+use crate::http::error::FieldErrors;
 use crate::http::list::{ListParams, Listed};
 use crate::http::respond::ApiResult;
+use crate::http::respond::Created;
 use crate::http::tags::Tag;
+use crate::http::validate;
 use crate::state::AppState;
 
 /// A billing plan.
@@ -84,6 +93,76 @@ impl Resource for Plan {
     }
 }
 
+/// Create a plan.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreatePlan {
+    /// Lower-case letters, digits and `-`; unique.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Price per cycle in minor units.
+    pub price_minor: i64,
+    /// ISO 4217 code (default INR).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `monthly` (default), `quarterly` or `yearly`.
+    #[serde(default)]
+    pub cycle: Option<Cycle>,
+    #[serde(default)]
+    pub included_credits_minor: Option<i64>,
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<i64>,
+    #[serde(default)]
+    pub features: Vec<String>,
+}
+
+/// Change a plan; absent fields stay, `rateLimitPerMinute: null` removes the override.
+#[derive(Debug, Object, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdatePlan {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub price_minor: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub cycle: Option<Cycle>,
+    #[serde(default)]
+    pub included_credits_minor: Option<i64>,
+    #[serde(default)]
+    pub rate_limit_per_minute: MaybeUndefined<i64>,
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+}
+
+fn check_amounts(
+    errors: &mut FieldErrors,
+    price: Option<i64>,
+    credits: Option<i64>,
+    rate: Option<i64>,
+    currency: Option<&str>,
+) {
+    if price.is_some_and(|p| p < 0) {
+        errors.add("priceMinor", "must be 0 or more");
+    }
+    if credits.is_some_and(|c| c < 0) {
+        errors.add("includedCreditsMinor", "must be 0 or more");
+    }
+    if rate.is_some_and(|r| !(1..=1_000_000).contains(&r)) {
+        errors.add("rateLimitPerMinute", "must be between 1 and 1000000");
+    }
+    if currency.is_some_and(|c| c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase())) {
+        errors.add("currency", "must be a 3-letter ISO 4217 code such as INR");
+    }
+}
+
 pub struct PlansApi;
 
 #[OpenApi(prefix_path = "/api/v1/platform", tag = "Tag::Platform")]
@@ -92,6 +171,119 @@ impl PlansApi {
     #[oai(path = "/plans", method = "get")]
     async fn list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<Plan>) -> ApiResult<Listed<Plan>> {
         state.db.page(None, q.into_inner(), Extra::default()).await
+    }
+
+    /// Create a plan
+    #[oai(path = "/plans", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        body: JsonBody<CreatePlan>,
+    ) -> ApiResult<Created<Plan>> {
+        let b = body.0;
+        let mut errors = FieldErrors::new();
+        if b.code.is_empty()
+            || b.code.len() > 50
+            || !b.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            errors.add("code", "must be 1-50 lower-case letters, digits or -");
+        }
+        validate::name(&mut errors, "name", &b.name, 100);
+        validate::text(&mut errors, "description", b.description.as_deref(), 2000);
+        check_amounts(
+            &mut errors,
+            Some(b.price_minor),
+            b.included_credits_minor,
+            b.rate_limit_per_minute,
+            b.currency.as_deref(),
+        );
+        errors.finish()?;
+        let actor = ctx.principal.actor();
+        let plan = state
+            .db
+            .write(move |tx| {
+                let p = store::insert(
+                    tx,
+                    store::PlanFields {
+                        code: Some(&b.code),
+                        name: Some(b.name.trim()),
+                        description: b.description.as_deref(),
+                        price_minor: Some(b.price_minor),
+                        currency: b.currency.as_deref(),
+                        cycle: b.cycle.map(Cycle::as_str),
+                        included_credits_minor: b.included_credits_minor,
+                        rate_limit_per_minute: Some(b.rate_limit_per_minute),
+                        features: Some(&b.features),
+                    },
+                )?;
+                audit::store::record(tx, &actor, Entry::new(None, "plan.created", "plan", &p.id).after(&p))?;
+                Ok(p)
+            })
+            .await?;
+        Ok(Created::at(format!("/api/v1/platform/plans/{}", plan.id), plan))
+    }
+
+    /// Update a plan
+    ///
+    /// Partial. Price changes apply to invoices issued from now on.
+    #[oai(path = "/plans/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        ctx: Platform,
+        id: Path<String>,
+        body: JsonBody<UpdatePlan>,
+    ) -> ApiResult<Json<Plan>> {
+        let b = body.0;
+        let mut errors = FieldErrors::new();
+        if let Some(n) = &b.name {
+            validate::name(&mut errors, "name", n, 100);
+        }
+        validate::text(&mut errors, "description", b.description.as_deref(), 2000);
+        check_amounts(
+            &mut errors,
+            b.price_minor,
+            b.included_credits_minor,
+            b.rate_limit_per_minute.value().copied(),
+            b.currency.as_deref(),
+        );
+        errors.finish()?;
+        let actor = ctx.principal.actor();
+        let raw = id.0;
+        let plan = state
+            .db
+            .write(move |tx| {
+                let before = store::find(tx, &raw)?.ok_or_else(|| ApiError::not_found(Plan::NAME))?;
+                let rate = match b.rate_limit_per_minute {
+                    MaybeUndefined::Undefined => None,
+                    MaybeUndefined::Null => Some(None),
+                    MaybeUndefined::Value(v) => Some(Some(v)),
+                };
+                let after = store::update(
+                    tx,
+                    &before.id,
+                    store::PlanFields {
+                        code: None,
+                        name: b.name.as_deref().map(str::trim),
+                        description: b.description.as_deref(),
+                        price_minor: b.price_minor,
+                        currency: b.currency.as_deref(),
+                        cycle: b.cycle.map(Cycle::as_str),
+                        included_credits_minor: b.included_credits_minor,
+                        rate_limit_per_minute: rate,
+                        features: b.features.as_deref(),
+                    },
+                )?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(None, "plan.updated", "plan", &after.id).before(&before).after(&after),
+                )?;
+                Ok(after)
+            })
+            .await?;
+        Ok(Json(plan))
     }
 
     /// Get a plan by id or code

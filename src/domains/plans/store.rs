@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Plan;
-use crate::db::list::{Scope, get};
+use crate::db::list::{Resource, Scope, get};
 use crate::db::{new_id, now};
 use crate::http::error::ApiError;
 
@@ -63,4 +63,77 @@ pub fn insert_custom(tx: &Connection, p: NewCustomPlan) -> Result<Plan, ApiError
         params![id, format!("custom-{id}"), p.name, p.price_minor, p.cycle, p.region_id, ts],
     )?;
     get::<Plan>(tx, Scope::AnyTenant, &id)
+}
+
+pub struct PlanFields<'a> {
+    pub code: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub price_minor: Option<i64>,
+    pub currency: Option<&'a str>,
+    pub cycle: Option<&'a str>,
+    pub included_credits_minor: Option<i64>,
+    /// `Some(None)` clears the override.
+    pub rate_limit_per_minute: Option<Option<i64>>,
+    pub features: Option<&'a [String]>,
+}
+
+fn taken(code: &str) -> ApiError {
+    ApiError::new(crate::http::error::Code::AlreadyExists, format!("A plan with code '{code}' already exists"))
+        .with_details(serde_json::json!({ "fields": { "code": "already taken" } }))
+}
+
+pub fn insert(tx: &Connection, f: PlanFields) -> Result<Plan, ApiError> {
+    let id = new_id();
+    let ts = now();
+    let code = f.code.unwrap_or_default();
+    tx.execute(
+        "INSERT INTO plans (id, code, name, description, price_minor, currency, cycle, included_credits_minor,
+            rate_limit_per_minute, features, is_custom, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11)",
+        params![
+            id,
+            code,
+            f.name.unwrap_or_default(),
+            f.description.unwrap_or(""),
+            f.price_minor.unwrap_or(0),
+            f.currency.unwrap_or("INR"),
+            f.cycle.unwrap_or("monthly"),
+            f.included_credits_minor.unwrap_or(0),
+            f.rate_limit_per_minute.flatten(),
+            serde_json::to_string(f.features.unwrap_or(&[])).unwrap_or_default(),
+            ts
+        ],
+    )
+    .map_err(|e| if crate::db::is_unique_violation(&e) { taken(code) } else { e.into() })?;
+    get::<Plan>(tx, Scope::AnyTenant, &id)
+}
+
+pub fn update(tx: &Connection, id: &str, f: PlanFields) -> Result<Plan, ApiError> {
+    let features = f.features.map(|v| serde_json::to_string(v).unwrap_or_default());
+    let n = tx.execute(
+        "UPDATE plans SET name = COALESCE(?2, name), description = COALESCE(?3, description),
+                price_minor = COALESCE(?4, price_minor), currency = COALESCE(?5, currency), cycle = COALESCE(?6, cycle),
+                included_credits_minor = COALESCE(?7, included_credits_minor), features = COALESCE(?8, features),
+                updated_at = ?9
+          WHERE id = ?1",
+        params![
+            id,
+            f.name,
+            f.description,
+            f.price_minor,
+            f.currency,
+            f.cycle,
+            f.included_credits_minor,
+            features,
+            now()
+        ],
+    )?;
+    if n == 0 {
+        return Err(ApiError::not_found(Plan::NAME));
+    }
+    if let Some(rate) = f.rate_limit_per_minute {
+        tx.execute("UPDATE plans SET rate_limit_per_minute = ?2 WHERE id = ?1", params![id, rate])?;
+    }
+    get::<Plan>(tx, Scope::AnyTenant, id)
 }

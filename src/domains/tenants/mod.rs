@@ -1,6 +1,7 @@
 //! Tenants (`/platform/tenants`): create (tenant in `onboarding`, its admin user and its
 //! subscription, in one transaction), list, get, update.
 
+pub mod lifecycle;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,9 @@ pub struct Tenant {
     pub feature_flags: BTreeMap<String, bool>,
     pub deployment_mode: String,
     pub user_count: i64,
+    /// `current`, `overdue` (a payment failed) or `cancelled`.
+    pub payment_status: String,
+    pub trial_ends_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -65,7 +69,8 @@ impl Resource for Tenant {
     const NAME: &'static str = "Tenant";
     const FROM: &'static str = "tenants t JOIN plans p ON p.id = t.plan_id";
     const COLUMNS: &'static str = "t.id, t.name, t.domain, t.plan_id, p.code, t.status, t.spend_cap_usd, t.feature_flags, \
-        t.deployment_mode, (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id), t.created_at, t.updated_at";
+        t.deployment_mode, (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id), t.payment_status, t.trial_ends_at, \
+        t.created_at, t.updated_at";
     const ID: &'static str = "t.id";
     const CREATED: &'static str = "t.created_at";
     const TENANT: Option<&'static str> = None;
@@ -94,8 +99,10 @@ impl Resource for Tenant {
             feature_flags: serde_json::from_str(&row.get::<_, String>(7)?).unwrap_or_default(),
             deployment_mode: row.get(8)?,
             user_count: row.get(9)?,
-            created_at: row.get(10)?,
-            updated_at: row.get(11)?,
+            payment_status: row.get(10)?,
+            trial_ends_at: row.get(11)?,
+            created_at: row.get(12)?,
+            updated_at: row.get(13)?,
         })
     }
 }
@@ -142,8 +149,23 @@ pub struct TenantDetail {
     pub tenant: Tenant,
     pub billing_profile: BillingProfile,
     pub subscription: Option<Subscription>,
+    pub billing: BillingSummary,
     /// The tenant's first 100 users.
     pub users: Vec<User>,
+}
+
+/// Where a tenant's billing stands.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct BillingSummary {
+    pub subscription_id: Option<String>,
+    pub next_billing_date: Option<String>,
+    pub last_payment_minor: Option<i64>,
+    pub last_payment_date: Option<String>,
+    /// `current`, `overdue` or `cancelled`.
+    pub payment_status: String,
+    pub discount_percent: i64,
+    pub balance: crate::domains::billing::Balance,
 }
 
 #[derive(Debug, Clone, Copy, Enum, Deserialize)]
@@ -156,7 +178,7 @@ pub enum Cycle {
 }
 
 impl Cycle {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Cycle::Monthly => "monthly",
             Cycle::Quarterly => "quarterly",
@@ -233,6 +255,9 @@ pub struct CreatedTenant {
     pub email: String,
     pub plan_id: String,
     pub subscription_id: String,
+    /// The first invoice (pending, due in 7 days).
+    pub invoice_id: String,
+    pub invoice_number: String,
 }
 
 /// Change a tenant; absent fields stay as they are.
@@ -394,6 +419,25 @@ impl TenantsApi {
                     &actor,
                     Entry::new(Some(&tenant_id), "user.created", "user", &user.id).after(&user),
                 )?;
+                let invoice = crate::domains::invoices::store::insert(
+                    tx,
+                    crate::domains::invoices::store::NewInvoice {
+                        tenant_id: &tenant_id,
+                        subscription_id: Some(&subscription_id),
+                        plan_id: Some(&plan.id),
+                        kind: "subscription",
+                        amount_minor: plan.price_minor,
+                        currency: &plan.currency,
+                        period_start: None,
+                        period_end: None,
+                        due_in_days: 7,
+                    },
+                )?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant_id), "invoice.issued", "invoice", &invoice.id).after(&invoice),
+                )?;
                 Ok(CreatedTenant {
                     tenant_id,
                     tenant_name: tenant.name,
@@ -403,6 +447,8 @@ impl TenantsApi {
                     email: user.email,
                     plan_id: plan.id,
                     subscription_id,
+                    invoice_id: invoice.id,
+                    invoice_number: invoice.number,
                 })
             })
             .await?;
@@ -424,12 +470,23 @@ impl TenantsApi {
                     vec![("limit".into(), "100".into()), ("sort".into(), "createdAt".into())],
                 )?;
                 let users = list::<User>(c, Scope::Tenant(&id), &q, Extra::default())?.items;
-                Ok(TenantDetail {
-                    billing_profile: store::billing_profile(c, &id)?,
-                    subscription: store::subscription(c, &id)?,
-                    tenant,
-                    users,
-                })
+                let subscription = store::subscription(c, &id)?;
+                let last = crate::domains::billing::store::last_payment(c, &id)?;
+                let discount: i64 = c.query_row(
+                    "SELECT COALESCE(MAX(discount_percent), 0) FROM subscriptions WHERE tenant_id = ?1 AND status <> 'cancelled'",
+                    [&id],
+                    |r| r.get(0),
+                )?;
+                let billing = BillingSummary {
+                    subscription_id: subscription.as_ref().map(|s| s.id.clone()),
+                    next_billing_date: subscription.as_ref().and_then(|s| s.next_billing_date.clone()),
+                    last_payment_minor: last.as_ref().map(|l| l.0),
+                    last_payment_date: last.map(|l| l.1),
+                    payment_status: tenant.payment_status.clone(),
+                    discount_percent: discount,
+                    balance: crate::domains::billing::balance_of(c, &id)?,
+                };
+                Ok(TenantDetail { billing_profile: store::billing_profile(c, &id)?, subscription, billing, tenant, users })
             })
             .await?;
         Ok(Json(detail))
