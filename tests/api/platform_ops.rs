@@ -84,6 +84,8 @@ async fn the_lifecycle_moves_only_along_its_transitions() {
         assert!(sub[f].is_string(), "{f} stamped");
     }
     assert_eq!(detail.body["billing"]["balance"]["balanceMinor"], 250_000, "pro plan credits");
+    assert_eq!(detail.body["usage"]["apiTokenCount"], 3);
+    assert_eq!(detail.body["usage"]["monthlyUsageMinor"], 0);
 
     // Suspend needs a reason; blocks tokens; is not repeated.
     let r = h.post(&path("suspend"), json!({"reason": ""})).token(&h.platform).send().await;
@@ -274,6 +276,9 @@ async fn the_ledger_balance_is_always_the_sum_of_its_rows() {
         c.query_row("SELECT SUM(amount_minor) FROM ledger WHERE tenant_id = ?1", [&t.id], |r| r.get(0)).unwrap()
     });
     assert_eq!(sum, 8 * 12_345);
+    let first = results.iter().find(|r| r.status == 201).unwrap();
+    let location = first.header("location").unwrap().to_string();
+    assert_eq!(h.get(&location).token(&t.member).send().await.body["kind"], "topup");
     let tx = h.get("/api/v1/billing/transactions?kind=topup&limit=100").token(&t.admin).send().await;
     assert_eq!(tx.body["pagination"]["total"], 8);
     assert_eq!(tx.body["data"][0]["amountFormatted"], "₹123.45");

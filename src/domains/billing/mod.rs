@@ -186,6 +186,18 @@ impl BillingApi {
         Ok(Created::at(format!("/api/v1/billing/transactions/{}", result.transaction.id), result))
     }
 
+    /// Get one credit transaction
+    #[oai(path = "/billing/transactions/:id", method = "get")]
+    async fn transaction(
+        &self,
+        state: Data<&AppState>,
+        ctx: Tenant<perm::BillingRead>,
+        id: poem_openapi::param::Path<String>,
+    ) -> ApiResult<poem_openapi::payload::Json<Transaction>> {
+        let id = crate::http::respond::path_id(&id, Transaction::NAME)?;
+        Ok(poem_openapi::payload::Json(state.db.fetch::<Transaction>(Some(ctx.tenant_id), id).await?))
+    }
+
     /// List the tenant's credit transactions
     ///
     /// Filter `kind`; newest first.

@@ -1,5 +1,6 @@
 //! Ledger SQL. Every change of a tenant's credit is one row; the balance is their sum.
 
+use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Transaction;
@@ -64,4 +65,15 @@ pub fn last_payment(conn: &Connection, tenant: &str) -> Result<Option<(i64, Stri
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
+}
+
+/// Credit spent on usage since the start of this month (a positive number).
+pub fn usage_this_month(conn: &Connection, tenant: &str) -> Result<i64, ApiError> {
+    let start = chrono::Utc::now().date_naive().with_day0(0).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
+    let start = crate::db::format_time(start.unwrap_or_else(chrono::Utc::now));
+    Ok(conn.query_row(
+        "SELECT COALESCE(-SUM(amount_minor), 0) FROM ledger WHERE tenant_id = ?1 AND kind = 'usage' AND created_at >= ?2",
+        params![tenant, start],
+        |r| r.get(0),
+    )?)
 }

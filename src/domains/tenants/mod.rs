@@ -150,8 +150,20 @@ pub struct TenantDetail {
     pub billing_profile: BillingProfile,
     pub subscription: Option<Subscription>,
     pub billing: BillingSummary,
+    pub usage: Usage,
     /// The tenant's first 100 users.
     pub users: Vec<User>,
+}
+
+/// What a tenant uses.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct Usage {
+    /// Credit spent on usage (LLM calls) this month, in minor units.
+    pub monthly_usage_minor: i64,
+    pub environment_count: i64,
+    pub model_count: i64,
+    pub api_token_count: i64,
 }
 
 /// Where a tenant's billing stands.
@@ -486,7 +498,17 @@ impl TenantsApi {
                     discount_percent: discount,
                     balance: crate::domains::billing::balance_of(c, &id)?,
                 };
-                Ok(TenantDetail { billing_profile: store::billing_profile(c, &id)?, subscription, billing, tenant, users })
+                let count = |table: &str| -> Result<i64, ApiError> {
+                    let extra = if table == "api_tokens" { " AND revoked_at IS NULL AND kind = 'standard'" } else { "" };
+                    Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = ?1{extra}"), [&id], |r| r.get(0))?)
+                };
+                let usage = Usage {
+                    monthly_usage_minor: crate::domains::billing::store::usage_this_month(c, &id)?,
+                    environment_count: count("environments")?,
+                    model_count: count("models")?,
+                    api_token_count: count("api_tokens")?,
+                };
+                Ok(TenantDetail { billing_profile: store::billing_profile(c, &id)?, subscription, billing, usage, tenant, users })
             })
             .await?;
         Ok(Json(detail))
