@@ -7,8 +7,8 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 use crate::domains::{
-    audit, auth, billing, billing_events, environments, invoices, llm_providers, me, models, plans, system, tenants,
-    tokens, users, variables,
+    audit, auth, billing, billing_events, environments, invoices, llm_providers, me, models, plans, prompts, system,
+    tenants, tokens, users, variables, workflow_entities, workflow_entity_types, workflows,
 };
 use crate::http::body::BodyLimit;
 use crate::http::{middleware, ui};
@@ -19,6 +19,12 @@ pub type Apis = (
     (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
     (variables::VariablesApi, models::ModelsApi, billing::BillingApi),
     (tenants::lifecycle::TenantLifecycleApi, invoices::InvoicesApi, billing_events::BillingEventsApi),
+    (
+        workflow_entity_types::EntityTypesApi,
+        workflow_entities::WorkflowEntitiesApi,
+        workflows::WorkflowsApi,
+        prompts::PromptsApi,
+    ),
 );
 
 /// The API with its generated OpenAPI document.
@@ -28,6 +34,12 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
         (tenants::TenantsApi, plans::PlansApi, users::PlatformUsersApi, llm_providers::LlmProvidersApi),
         (variables::VariablesApi, models::ModelsApi, billing::BillingApi),
         (tenants::lifecycle::TenantLifecycleApi, invoices::InvoicesApi, billing_events::BillingEventsApi),
+        (
+            workflow_entity_types::EntityTypesApi,
+            workflow_entities::WorkflowEntitiesApi,
+            workflows::WorkflowsApi,
+            prompts::PromptsApi,
+        ),
     );
     OpenApiService::new(apis, "admin-appliance", env!("CARGO_PKG_VERSION"))
         .description(

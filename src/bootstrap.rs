@@ -43,6 +43,8 @@ pub fn open(config: &Config, create: bool) -> Result<(Db, MasterKey), String> {
     let key = MasterKey::load(dir, create)?;
     check_key(&conn, &key)?;
     plans::store::seed(&conn).map_err(|e| format!("seeding plans: {e}"))?;
+    crate::domains::workflow_entity_types::ensure_builtin_everywhere(&conn)
+        .map_err(|e| format!("seeding workflow entity types: {e}"))?;
     Ok((db, key))
 }
 

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/0001_initial.sql")),
     (2, "secrets", include_str!("../../migrations/0002_secrets.sql")),
     (3, "billing", include_str!("../../migrations/0003_billing.sql")),
+    (4, "workflows", include_str!("../../migrations/0004_workflows.sql")),
 ];
 
 pub const SCHEMA: &str = include_str!("../../schema.sql");

@@ -248,6 +248,16 @@ impl<P: Permission> Tenant<P> {
     pub fn actor(&self) -> crate::domains::audit::Actor {
         self.principal.actor()
     }
+
+    /// Bodies may name their tenant (`organizationId`, as the seeds do); it must be this one.
+    pub fn check_named(&self, named: Option<&str>) -> Result<(), ApiError> {
+        match named {
+            Some(n) if !n.eq_ignore_ascii_case(&self.tenant_id) => {
+                Err(ApiError::field("organizationId", "does not match the tenant of this request"))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A request by a platform operator (`platform:*`).

@@ -49,6 +49,7 @@ error_codes! {
     Conflict => CONFLICT, "conflict";
     AlreadyExists => CONFLICT, "already_exists";
     InvalidState => CONFLICT, "invalid_state";
+    EntityInUse => CONFLICT, "entity_in_use";
     IdempotencyKeyInProgress => CONFLICT, "idempotency_key_in_progress";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type";
@@ -57,6 +58,8 @@ error_codes! {
     LoginLocked => TOO_MANY_REQUESTS, "login_locked";
     Internal => INTERNAL_SERVER_ERROR, "internal_error";
     NotReady => SERVICE_UNAVAILABLE, "not_ready";
+    UpstreamFailed => BAD_GATEWAY, "upstream_error";
+    UpstreamTimeout => GATEWAY_TIMEOUT, "upstream_timeout";
 }
 
 /// The JSON error body.

@@ -18,6 +18,8 @@ pub enum Tag {
     Variables,
     /// Model endpoints of the tenant and the platform models its plan offers
     Models,
+    /// Workflow entity types, entities, workflows and prompts
+    Workflows,
     /// The tenant's credit ledger
     Billing,
     /// The tenant's audit log and content reads

@@ -1,6 +1,8 @@
 //! Talking to language models: the wire format of each provider kind (OpenAI-compatible,
 //! Anthropic, Ollama), and a probe that checks an endpoint and credential with a real request.
 
+pub mod chat;
+
 use std::time::{Duration, Instant};
 
 use poem_openapi::Enum;
@@ -24,6 +26,15 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// The chat wire format this kind speaks.
+    pub fn wire(self) -> chat::Wire {
+        match self {
+            ProviderKind::Openai | ProviderKind::Custom => chat::Wire::OpenAi,
+            ProviderKind::Anthropic => chat::Wire::Anthropic,
+            ProviderKind::Ollama => chat::Wire::Ollama,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Openai => "openai",
@@ -53,19 +64,7 @@ impl ProviderKind {
     }
 }
 
-/// The API version header Anthropic requires.
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
-
-/// The base URL of an API, whether given as the base or as a full endpoint URL.
-pub fn base_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    for suffix in ["/chat/completions", "/v1/messages", "/messages", "/api/chat", "/api/generate"] {
-        if let Some(base) = url.strip_suffix(suffix) {
-            return base.to_string();
-        }
-    }
-    url.to_string()
-}
+pub use chat::{ANTHROPIC_VERSION, base_url};
 
 /// Anthropic's endpoints live under `/v1`; accept a base with or without it.
 fn versioned(base: &str) -> String {

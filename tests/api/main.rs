@@ -15,3 +15,4 @@ mod rate_limits;
 mod rbac;
 mod secrets;
 mod tenants;
+mod workflows;

@@ -408,6 +408,7 @@ impl TenantsApi {
                     tx,
                     store::NewTenant { name, domain: &domain, plan_id: &plan.id, billing: &billing },
                 )?;
+                crate::domains::workflow_entity_types::ensure_builtin(tx, &tenant_id)?;
                 let full_name = format!("{} {}", b.first_name.trim(), b.last_name.trim());
                 let user = users::insert(
                     tx,
