@@ -7,8 +7,8 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 use crate::domains::{
-    audit, auth, billing, billing_events, environments, invoices, llm_providers, me, models, plans, prompts, system,
-    tenants, tokens, users, variables, workflow_entities, workflow_entity_types, workflows,
+    audit, auth, billing, billing_events, environments, invoices, llm_providers, me, models, plans, prompt_templates,
+    prompts, system, tenants, tokens, users, variables, workflow_entities, workflow_entity_types, workflows,
 };
 use crate::http::body::BodyLimit;
 use crate::http::{middleware, ui};
@@ -24,6 +24,7 @@ pub type Apis = (
         workflow_entities::WorkflowEntitiesApi,
         workflows::WorkflowsApi,
         prompts::PromptsApi,
+        prompt_templates::PromptTemplatesApi,
     ),
 );
 
@@ -39,6 +40,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             workflow_entities::WorkflowEntitiesApi,
             workflows::WorkflowsApi,
             prompts::PromptsApi,
+            prompt_templates::PromptTemplatesApi,
         ),
     );
     OpenApiService::new(apis, "admin-appliance", env!("CARGO_PKG_VERSION"))

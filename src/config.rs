@@ -140,17 +140,28 @@ impl Default for LlmConfig {
     }
 }
 
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BillingConfig {
     /// The secret Razorpay signs webhook bodies with; empty refuses every webhook call.
     pub razorpay_webhook_secret: String,
+    /// Credits (minor units of the tenants' currency) debited per US dollar of LLM cost.
+    pub usd_to_credit_minor: u64,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self { razorpay_webhook_secret: String::new(), usd_to_credit_minor: 8300 }
+    }
 }
 
 impl std::fmt::Debug for BillingConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let set = if self.razorpay_webhook_secret.is_empty() { "unset" } else { "[redacted]" };
-        f.debug_struct("BillingConfig").field("razorpay_webhook_secret", &set).finish()
+        f.debug_struct("BillingConfig")
+            .field("razorpay_webhook_secret", &set)
+            .field("usd_to_credit_minor", &self.usd_to_credit_minor)
+            .finish()
     }
 }
 

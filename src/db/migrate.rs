@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "secrets", include_str!("../../migrations/0002_secrets.sql")),
     (3, "billing", include_str!("../../migrations/0003_billing.sql")),
     (4, "workflows", include_str!("../../migrations/0004_workflows.sql")),
+    (5, "prompt_templates", include_str!("../../migrations/0005_prompt_templates.sql")),
 ];
 
 pub const SCHEMA: &str = include_str!("../../schema.sql");

@@ -11,6 +11,7 @@ mod isolation;
 mod lists;
 mod persistence;
 mod platform_ops;
+mod prompt_templates;
 mod rate_limits;
 mod rbac;
 mod secrets;

@@ -45,6 +45,10 @@ pub struct Model {
     pub has_token: bool,
     pub has_client_key: bool,
     pub has_secret_key: bool,
+    /// Price of a million input tokens, in USD (for the cost of calls).
+    pub input_price_usd_per_mtok: f64,
+    /// Price of a million output tokens, in USD.
+    pub output_price_usd_per_mtok: f64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -53,7 +57,8 @@ impl Resource for Model {
     const NAME: &'static str = "Model";
     const FROM: &'static str = "models";
     const COLUMNS: &'static str = "id, tenant_id, name, description, provider, model_url, model_name, \
-        token_sealed IS NOT NULL, client_key_sealed IS NOT NULL, secret_key_sealed IS NOT NULL, created_at, updated_at";
+        token_sealed IS NOT NULL, client_key_sealed IS NOT NULL, secret_key_sealed IS NOT NULL, input_price_usd_per_mtok, \
+        output_price_usd_per_mtok, created_at, updated_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";
     const TENANT: Option<&'static str> = Some("tenant_id");
@@ -81,8 +86,10 @@ impl Resource for Model {
             has_token: crate::db::flag(row.get(7)?),
             has_client_key: crate::db::flag(row.get(8)?),
             has_secret_key: crate::db::flag(row.get(9)?),
-            created_at: row.get(10)?,
-            updated_at: row.get(11)?,
+            input_price_usd_per_mtok: row.get(10)?,
+            output_price_usd_per_mtok: row.get(11)?,
+            created_at: row.get(12)?,
+            updated_at: row.get(13)?,
         })
     }
 }
@@ -92,6 +99,12 @@ impl Resource for Model {
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateModel {
+    /// USD per million input tokens (0 when unknown).
+    #[serde(default)]
+    pub input_price_usd_per_mtok: Option<f64>,
+    /// USD per million output tokens.
+    #[serde(default)]
+    pub output_price_usd_per_mtok: Option<f64>,
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -117,6 +130,12 @@ pub struct CreateModel {
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateModel {
+    /// USD per million input tokens (0 when unknown).
+    #[serde(default)]
+    pub input_price_usd_per_mtok: Option<f64>,
+    /// USD per million output tokens.
+    #[serde(default)]
+    pub output_price_usd_per_mtok: Option<f64>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -154,6 +173,14 @@ pub struct ModelTest {
 fn check_url(errors: &mut FieldErrors, url: &str) {
     if !llm::valid_url(url) {
         errors.add("modelUrl", "must be an absolute http(s) URL");
+    }
+}
+
+fn check_prices(errors: &mut FieldErrors, input: Option<f64>, output: Option<f64>) {
+    for (field, v) in [("inputPriceUsdPerMtok", input), ("outputPriceUsdPerMtok", output)] {
+        if v.is_some_and(|p| !p.is_finite() || !(0.0..=1_000_000.0).contains(&p)) {
+            errors.add(field, "must be between 0 and 1000000");
+        }
     }
 }
 
@@ -204,6 +231,7 @@ impl ModelsApi {
         validate::text(&mut errors, "description", b.description.as_deref(), 2000);
         check_url(&mut errors, &b.model_url);
         validate::name(&mut errors, "modelName", &b.model_name, 200);
+        check_prices(&mut errors, b.input_price_usd_per_mtok, b.output_price_usd_per_mtok);
         check_credential(&mut errors, "token", b.token.as_deref());
         check_credential(&mut errors, "clientKey", b.client_key.as_deref());
         check_credential(&mut errors, "secretKey", b.secret_key.as_deref());
@@ -223,6 +251,7 @@ impl ModelsApi {
                         provider: Some(b.provider),
                         model_url: Some(b.model_url.trim()),
                         model_name: Some(b.model_name.trim()),
+                        prices: (b.input_price_usd_per_mtok, b.output_price_usd_per_mtok),
                         credentials: creds.map(|c| c.map(Some)),
                     },
                 )?;
@@ -327,6 +356,7 @@ async fn update_model(
     if let Some(n) = &b.model_name {
         validate::name(&mut errors, "modelName", n, 200);
     }
+    check_prices(&mut errors, b.input_price_usd_per_mtok, b.output_price_usd_per_mtok);
     check_credential(&mut errors, "token", b.token.value().map(String::as_str));
     check_credential(&mut errors, "clientKey", b.client_key.value().map(String::as_str));
     check_credential(&mut errors, "secretKey", b.secret_key.value().map(String::as_str));
@@ -348,6 +378,7 @@ async fn update_model(
                     provider: b.provider,
                     model_url: b.model_url.as_deref().map(str::trim),
                     model_name: b.model_name.as_deref().map(str::trim),
+                    prices: (b.input_price_usd_per_mtok, b.output_price_usd_per_mtok),
                     credentials: creds,
                 },
             )?;

@@ -26,6 +26,8 @@ pub struct Fields<'a> {
     pub provider: Option<ProviderKind>,
     pub model_url: Option<&'a str>,
     pub model_name: Option<&'a str>,
+    /// USD per million (input, output) tokens.
+    pub prices: (Option<f64>, Option<f64>),
     /// Per credential in `CREDENTIALS` order: `None` keep, `Some(None)` clear, `Some(Some(v))` set.
     pub credentials: [Option<Option<&'a str>>; 3],
 }
@@ -34,8 +36,9 @@ pub fn insert(tx: &Connection, key: &MasterKey, tenant: &str, f: Fields) -> Resu
     let id = new_id();
     let name = f.name.unwrap_or_default();
     tx.execute(
-        "INSERT INTO models (id, tenant_id, name, description, provider, model_url, model_name, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        "INSERT INTO models (id, tenant_id, name, description, provider, model_url, model_name, input_price_usd_per_mtok,
+            output_price_usd_per_mtok, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?8, ?8)",
         params![
             id,
             tenant,
@@ -44,7 +47,9 @@ pub fn insert(tx: &Connection, key: &MasterKey, tenant: &str, f: Fields) -> Resu
             f.provider.unwrap_or(ProviderKind::Openai).as_str(),
             f.model_url.unwrap_or_default(),
             f.model_name.unwrap_or_default(),
-            now()
+            now(),
+            f.prices.0.unwrap_or(0.0),
+            f.prices.1.unwrap_or(0.0)
         ],
     )
     .map_err(|e| if is_unique_violation(&e) { taken(name) } else { e.into() })?;
@@ -95,6 +100,9 @@ fn set_credentials(
 
 /// What a call to the model needs, credentials opened just in time.
 pub struct Endpoint {
+    pub name: String,
+    pub input_price: f64,
+    pub output_price: f64,
     pub provider: ProviderKind,
     pub model_url: String,
     pub model_name: String,
@@ -112,7 +120,8 @@ impl std::fmt::Debug for Endpoint {
 pub fn endpoint(conn: &Connection, key: &MasterKey, tenant: &str, id: &str) -> Result<Endpoint, ApiError> {
     let row = conn
         .query_row(
-            "SELECT provider, model_url, model_name, token_sealed, client_key_sealed, secret_key_sealed
+            "SELECT provider, model_url, model_name, token_sealed, client_key_sealed, secret_key_sealed, name,
+                    input_price_usd_per_mtok, output_price_usd_per_mtok
                FROM models WHERE id = ?1 AND tenant_id = ?2",
             [id, tenant],
             |r| {
@@ -121,6 +130,7 @@ pub fn endpoint(conn: &Connection, key: &MasterKey, tenant: &str, id: &str) -> R
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     [r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?],
+                    (r.get::<_, String>(6)?, r.get::<_, f64>(7)?, r.get::<_, f64>(8)?),
                 ))
             },
         )
@@ -128,7 +138,7 @@ pub fn endpoint(conn: &Connection, key: &MasterKey, tenant: &str, id: &str) -> R
             rusqlite::Error::QueryReturnedNoRows => ApiError::not_found(Model::NAME),
             e => e.into(),
         })?;
-    let (provider, model_url, model_name, sealed) = row;
+    let (provider, model_url, model_name, sealed, (name, input_price, output_price)) = row;
     let mut opened = Vec::with_capacity(3);
     for ((_, column), value) in CREDENTIALS.iter().zip(sealed) {
         opened.push(match value {
@@ -138,6 +148,9 @@ pub fn endpoint(conn: &Connection, key: &MasterKey, tenant: &str, id: &str) -> R
     }
     let mut it = opened.into_iter();
     Ok(Endpoint {
+        name,
+        input_price,
+        output_price,
         provider: ProviderKind::parse(&provider),
         model_url,
         model_name,
