@@ -1,20 +1,22 @@
 //! Prompts (`/prompts`, CRUD): `{modelId, title, content, outputFormat: text|json,
 //! outputTemplate}`, each showing its model as `{id, name}`.
 
+pub mod store;
+
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object, OpenApi};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::Row;
 use serde::Deserialize;
 
 use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
-use crate::db::{new_id, now};
+use crate::db::new_id;
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::Tenant;
 use crate::http::body::{JsonBody, change};
-use crate::http::error::{ApiError, FieldErrors};
+use crate::http::error::FieldErrors;
 use crate::http::list::{ListParams, Listed};
 use crate::http::perms::perm;
 use crate::http::respond::{ApiResult, Created, Deleted, path_id};
@@ -137,12 +139,7 @@ pub struct UpdatePrompt {
     pub organization_id: Option<String>,
 }
 
-/// 400 unless the model is the tenant's.
-pub fn require_model(conn: &Connection, tenant: &str, model: &str) -> Result<(), ApiError> {
-    conn.query_row("SELECT 1 FROM models WHERE id = ?1 AND tenant_id = ?2", [model, tenant], |_| Ok(()))
-        .optional()?
-        .ok_or_else(|| ApiError::field("modelId", "no such model"))
-}
+pub use store::require_model;
 
 fn check(
     errors: &mut FieldErrors,
@@ -218,10 +215,17 @@ impl PromptsApi {
                     require_model(tx, &tenant, m)?;
                 }
                 let id = new_id();
-                tx.execute(
-                    "INSERT INTO prompts (id, tenant_id, model_id, title, content, output_format, output_template, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                    params![id, tenant, model, b.title.trim(), b.content, b.output_format.unwrap_or(OutputFormat::Text).as_str(), b.output_template, now()],
+                store::insert(
+                    tx,
+                    &id,
+                    &tenant,
+                    store::Fields {
+                        model_id: model.as_deref(),
+                        title: Some(b.title.trim()),
+                        content: Some(&b.content),
+                        output_format: b.output_format.map(OutputFormat::as_str),
+                        output_template: b.output_template.as_deref(),
+                    },
                 )?;
                 let p = get::<Prompt>(tx, Scope::Tenant(&tenant), &id)?;
                 audit::store::record(tx, &actor, Entry::new(Some(&tenant), "prompt.created", "prompt", &id).after(&p))?;
@@ -310,23 +314,23 @@ async fn update_prompt(
             if let Some(Some(m)) = &model {
                 require_model(tx, &tenant, m)?;
             }
-            tx.execute(
-                "UPDATE prompts SET title = COALESCE(?3, title), content = COALESCE(?4, content),
-                        output_format = COALESCE(?5, output_format), updated_at = ?6 WHERE id = ?1 AND tenant_id = ?2",
-                params![
-                    id,
-                    tenant,
-                    b.title.as_deref().map(str::trim),
-                    b.content,
-                    b.output_format.map(OutputFormat::as_str),
-                    now()
-                ],
+            store::update(
+                tx,
+                &id,
+                &tenant,
+                store::Fields {
+                    model_id: None,
+                    title: b.title.as_deref().map(str::trim),
+                    content: b.content.as_deref(),
+                    output_format: b.output_format.map(OutputFormat::as_str),
+                    output_template: None,
+                },
             )?;
             if let Some(m) = model {
-                tx.execute("UPDATE prompts SET model_id = ?2 WHERE id = ?1", params![id, m])?;
+                store::set_model(tx, &id, m.as_deref())?;
             }
             if let Some(t) = change(&b.output_template) {
-                tx.execute("UPDATE prompts SET output_template = ?2 WHERE id = ?1", params![id, t])?;
+                store::set_template(tx, &id, t)?;
             }
             let after = get::<Prompt>(tx, Scope::Tenant(&tenant), &id)?;
             audit::store::record(

@@ -1,15 +1,17 @@
 //! Workflow entity types (`/workflow-entity-types`, CRUD). `Event`, `Prompt`, `Action` and
 //! `Result` exist in every tenant from its creation and cannot be deleted.
 
+pub mod store;
+
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use rusqlite::{Connection, Row, params};
+use rusqlite::Row;
 use serde::Deserialize;
 
 use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
-use crate::db::{is_unique_violation, new_id, now};
+use crate::db::new_id;
 use crate::domains::audit::{self, Entry};
 use crate::http::auth::Tenant;
 use crate::http::body::JsonBody;
@@ -72,32 +74,7 @@ impl Resource for EntityType {
     }
 }
 
-/// Creates the built-in types a tenant lacks (at tenant creation, and at start-up for tenants
-/// made before types existed).
-pub fn ensure_builtin(tx: &Connection, tenant: &str) -> Result<(), rusqlite::Error> {
-    for (name, description) in BUILTIN {
-        let ts = now();
-        tx.execute(
-            "INSERT INTO workflow_entity_types (id, tenant_id, name, description, builtin, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5) ON CONFLICT (tenant_id, name) DO NOTHING",
-            params![new_id(), tenant, name, description, ts],
-        )?;
-    }
-    Ok(())
-}
-
-/// `ensure_builtin` for every tenant.
-pub fn ensure_builtin_everywhere(conn: &Connection) -> Result<(), rusqlite::Error> {
-    let tenants: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT id FROM tenants")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for t in tenants {
-        ensure_builtin(conn, &t)?;
-    }
-    Ok(())
-}
+pub use store::{ensure_builtin, ensure_builtin_everywhere};
 
 /// Create a type.
 #[derive(Debug, Object, Deserialize)]
@@ -123,11 +100,6 @@ pub struct UpdateEntityType {
     pub description: Option<String>,
     #[serde(default, alias = "tenantId")]
     pub organization_id: Option<String>,
-}
-
-fn taken(name: &str) -> ApiError {
-    ApiError::new(Code::AlreadyExists, format!("A workflow entity type named '{name}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken in this tenant" } }))
 }
 
 pub struct EntityTypesApi;
@@ -165,14 +137,13 @@ impl EntityTypesApi {
             .write(move |tx| {
                 let id = new_id();
                 let name = b.name.trim();
-                tx.execute(
-                    "INSERT INTO workflow_entity_types (id, tenant_id, name, description, builtin, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
-                    params![id, tenant, name, b.description.as_deref().unwrap_or(""), now()],
-                )
-                .map_err(|e| if is_unique_violation(&e) { taken(name) } else { e.into() })?;
+                store::insert(tx, &id, &tenant, name, b.description.as_deref().unwrap_or(""))?;
                 let t = get::<EntityType>(tx, Scope::Tenant(&tenant), &id)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "workflow_entity_type.created", "workflow_entity_type", &id).after(&t))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "workflow_entity_type.created", "workflow_entity_type", &id).after(&t),
+                )?;
                 Ok(t)
             })
             .await?;
@@ -239,10 +210,7 @@ impl EntityTypesApi {
                         format!("'{}' is a built-in type and cannot be deleted", t.name),
                     ));
                 }
-                let used: i64 =
-                    tx.query_row("SELECT COUNT(*) FROM workflow_entities WHERE entity_type_id = ?1", [&id2], |r| {
-                        r.get(0)
-                    })?;
+                let used = store::entities_using(tx, &id2)?;
                 if used > 0 {
                     return Err(ApiError::new(Code::Conflict, format!("{used} workflow entities use this type"))
                         .with_details(serde_json::json!({ "count": used })));
@@ -277,14 +245,15 @@ async fn update_type(
             if before.builtin && name.is_some_and(|n| n != before.name) {
                 return Err(ApiError::field("name", "a built-in type keeps its name"));
             }
-            tx.execute(
-                "UPDATE workflow_entity_types SET name = COALESCE(?3, name), description = COALESCE(?4, description), updated_at = ?5
-                  WHERE id = ?1 AND tenant_id = ?2",
-                params![id, tenant, name, b.description, now()],
-            )
-            .map_err(|e| if is_unique_violation(&e) { taken(name.unwrap_or_default()) } else { e.into() })?;
+            store::update(tx, &id, &tenant, name, b.description.as_deref())?;
             let after = get::<EntityType>(tx, Scope::Tenant(&tenant), &id)?;
-            audit::store::record(tx, &actor, Entry::new(Some(&tenant), "workflow_entity_type.updated", "workflow_entity_type", &id).before(&before).after(&after))?;
+            audit::store::record(
+                tx,
+                &actor,
+                Entry::new(Some(&tenant), "workflow_entity_type.updated", "workflow_entity_type", &id)
+                    .before(&before)
+                    .after(&after),
+            )?;
             Ok(after)
         })
         .await?;

@@ -2,16 +2,18 @@
 //! a tree of nodes `{name, entityId, entityType, presentation, children}`. Every `entityId` must
 //! be an entity of the tenant; the references are recorded for usage counts.
 
+pub mod store;
+
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::db::list::{Extra, Filter, FilterKind, Resource, Scope, Sort, get};
-use crate::db::{new_id, now};
+use crate::db::new_id;
 use crate::domains::audit::{self, Entry};
 use crate::domains::variables::store::require_environment;
 use crate::domains::workflow_entities::store as entities;
@@ -237,14 +239,25 @@ impl WorkflowsApi {
                 require_environment(tx, &tenant, &env)?;
                 let refs = check_refs(tx, &tenant, &tree)?;
                 let id = new_id();
-                tx.execute(
-                    "INSERT INTO workflows (id, tenant_id, environment_id, name, description, workflow_data, node_count, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                    params![id, tenant, env, b.name.trim(), b.description.as_deref().unwrap_or(""), b.workflow_data.to_string(), tree.nodes as i64, now()],
+                store::insert(
+                    tx,
+                    &id,
+                    &tenant,
+                    store::Fields {
+                        environment_id: Some(&env),
+                        name: Some(b.name.trim()),
+                        description: b.description.as_deref(),
+                        workflow_data: Some(b.workflow_data.to_string()),
+                        node_count: Some(tree.nodes as i64),
+                    },
                 )?;
                 entities::set_refs(tx, &tenant, &id, &refs)?;
                 let w = get::<Workflow>(tx, Scope::Tenant(&tenant), &id)?;
-                audit::store::record(tx, &actor, Entry::new(Some(&tenant), "workflow.created", "workflow", &id).after(&w))?;
+                audit::store::record(
+                    tx,
+                    &actor,
+                    Entry::new(Some(&tenant), "workflow.created", "workflow", &id).after(&w),
+                )?;
                 Ok(w)
             })
             .await?;
@@ -338,12 +351,17 @@ async fn update_workflow(
                 let refs = check_refs(tx, &tenant, t)?;
                 entities::set_refs(tx, &tenant, &id, &refs)?;
             }
-            tx.execute(
-                "UPDATE workflows SET environment_id = COALESCE(?3, environment_id), name = COALESCE(?4, name),
-                        description = COALESCE(?5, description), workflow_data = COALESCE(?6, workflow_data),
-                        node_count = COALESCE(?7, node_count), updated_at = ?8
-                  WHERE id = ?1 AND tenant_id = ?2",
-                params![id, tenant, env, b.name.as_deref().map(str::trim), b.description, data, nodes, now()],
+            store::update(
+                tx,
+                &id,
+                &tenant,
+                store::Fields {
+                    environment_id: env.as_deref(),
+                    name: b.name.as_deref().map(str::trim),
+                    description: b.description.as_deref(),
+                    workflow_data: data,
+                    node_count: nodes,
+                },
             )?;
             let after = get::<Workflow>(tx, Scope::Tenant(&tenant), &id)?;
             audit::store::record(
