@@ -143,20 +143,8 @@ impl EnvironmentsApi {
     /// Update an environment
     ///
     /// Partial: only the fields given change.
-    #[oai(path = "/environments/:id", method = "patch")]
+    #[oai(path = "/environments/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::EnvironmentsWrite>,
-        id: Path<String>,
-        body: JsonBody<UpdateEnvironment>,
-    ) -> ApiResult<Json<Environment>> {
-        update_environment(&state, ctx, &id, body.0).await
-    }
-
-    /// Update an environment (same as PATCH)
-    #[oai(path = "/environments/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::EnvironmentsWrite>,

@@ -286,20 +286,8 @@ impl LlmProvidersApi {
     ///
     /// Partial: rotate the API key, change the base URL or models, or switch it with
     /// `status: active|disabled`.
-    #[oai(path = "/platform/llm-providers/:id", method = "patch")]
+    #[oai(path = "/platform/llm-providers/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Platform,
-        id: Path<String>,
-        body: JsonBody<UpdateProvider>,
-    ) -> ApiResult<Json<LlmProvider>> {
-        update_provider(&state, ctx, &id, body.0).await
-    }
-
-    /// Update an LLM provider (same as PATCH)
-    #[oai(path = "/platform/llm-providers/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Platform,

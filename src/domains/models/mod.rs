@@ -279,20 +279,8 @@ impl ModelsApi {
     ///
     /// Partial: only the fields given change. A credential given as a string replaces the stored
     /// one; `null` clears it.
-    #[oai(path = "/models/:id", method = "patch")]
+    #[oai(path = "/models/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::EntitiesUpdate>,
-        id: Path<String>,
-        body: JsonBody<UpdateModel>,
-    ) -> ApiResult<Json<Model>> {
-        update_model(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a model (same as PATCH)
-    #[oai(path = "/models/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::EntitiesUpdate>,

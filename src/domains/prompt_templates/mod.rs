@@ -342,20 +342,8 @@ impl PromptTemplatesApi {
     /// Update a prompt template
     ///
     /// Saves the current state as a version and increments `version`.
-    #[oai(path = "/prompt-templates/:id", method = "patch")]
+    #[oai(path = "/prompt-templates/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::EntitiesUpdate>,
-        id: Path<String>,
-        body: JsonBody<UpdateTemplate>,
-    ) -> ApiResult<Json<PromptTemplate>> {
-        update_template(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a prompt template (same as PATCH)
-    #[oai(path = "/prompt-templates/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::EntitiesUpdate>,

@@ -248,20 +248,8 @@ impl PromptsApi {
     }
 
     /// Update a prompt
-    #[oai(path = "/prompts/:id", method = "patch")]
+    #[oai(path = "/prompts/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::PromptsWrite>,
-        id: Path<String>,
-        body: JsonBody<UpdatePrompt>,
-    ) -> ApiResult<Json<Prompt>> {
-        update_prompt(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a prompt (same as PATCH)
-    #[oai(path = "/prompts/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::PromptsWrite>,

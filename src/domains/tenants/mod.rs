@@ -519,20 +519,8 @@ impl TenantsApi {
     ///
     /// Name, domain, plan, status, spend cap, feature flags. Partial: only the fields given
     /// change. Suspending blocks the tenant's logins and tokens (403 `tenant_suspended`).
-    #[oai(path = "/tenants/:id", method = "patch")]
+    #[oai(path = "/tenants/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Platform,
-        id: Path<String>,
-        body: JsonBody<UpdateTenant>,
-    ) -> ApiResult<Json<Tenant>> {
-        update_tenant(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a tenant (same as PATCH)
-    #[oai(path = "/tenants/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Platform,

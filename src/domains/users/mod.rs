@@ -251,20 +251,8 @@ impl UsersApi {
     ///
     /// Partial: only the fields given change. Suspending or deactivating ends the user's
     /// sessions at once. You cannot change your own role or status.
-    #[oai(path = "/users/:id", method = "patch")]
+    #[oai(path = "/users/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::UsersWrite>,
-        id: Path<String>,
-        body: JsonBody<UpdateUser>,
-    ) -> ApiResult<Json<User>> {
-        update_user(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a user (same as PATCH)
-    #[oai(path = "/users/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::UsersWrite>,

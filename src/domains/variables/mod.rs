@@ -196,20 +196,8 @@ impl VariablesApi {
     /// Update a variable
     ///
     /// Partial: only the fields given change; `"value": null` clears the value.
-    #[oai(path = "/variables/:id", method = "patch")]
+    #[oai(path = "/variables/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::VariablesWrite>,
-        id: Path<String>,
-        body: JsonBody<UpdateVariable>,
-    ) -> ApiResult<Json<Variable>> {
-        update_variable(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a variable (same as PATCH)
-    #[oai(path = "/variables/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::VariablesWrite>,

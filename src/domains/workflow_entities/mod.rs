@@ -307,20 +307,8 @@ impl WorkflowEntitiesApi {
     }
 
     /// Update a workflow entity
-    #[oai(path = "/workflow-entities/:id", method = "patch")]
+    #[oai(path = "/workflow-entities/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::EntitiesUpdate>,
-        id: Path<String>,
-        body: JsonBody<UpdateEntity>,
-    ) -> ApiResult<Json<WorkflowEntity>> {
-        update_entity(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a workflow entity (same as PATCH)
-    #[oai(path = "/workflow-entities/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::EntitiesUpdate>,

@@ -165,20 +165,8 @@ impl EntityTypesApi {
     /// Update a workflow entity type
     ///
     /// Partial. Built-in types keep their names.
-    #[oai(path = "/workflow-entity-types/:id", method = "patch")]
+    #[oai(path = "/workflow-entity-types/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::EntitiesUpdate>,
-        id: Path<String>,
-        body: JsonBody<UpdateEntityType>,
-    ) -> ApiResult<Json<EntityType>> {
-        update_type(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a workflow entity type (same as PATCH)
-    #[oai(path = "/workflow-entity-types/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::EntitiesUpdate>,

@@ -277,20 +277,8 @@ impl WorkflowsApi {
     }
 
     /// Update a workflow
-    #[oai(path = "/workflows/:id", method = "patch")]
+    #[oai(path = "/workflows/:id", method = "patch", method = "put")]
     async fn update(
-        &self,
-        state: Data<&AppState>,
-        ctx: Tenant<perm::WorkflowsWrite>,
-        id: Path<String>,
-        body: JsonBody<UpdateWorkflow>,
-    ) -> ApiResult<Json<Workflow>> {
-        update_workflow(&state, ctx, &id, body.0).await
-    }
-
-    /// Update a workflow (same as PATCH)
-    #[oai(path = "/workflows/:id", method = "put")]
-    async fn replace(
         &self,
         state: Data<&AppState>,
         ctx: Tenant<perm::WorkflowsWrite>,
