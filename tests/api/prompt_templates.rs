@@ -155,6 +155,33 @@ async fn execution_calls_the_model_records_the_call_and_debits_credits() {
         h.post(&format!("/api/v1/prompt-templates/{id}/execute"), json!({})).token(&t.guest).send().await.status,
         403
     );
+
+    // Ollama's chat format, no credential.
+    let ollama = FakeLlm::start(None, 200).await;
+    let om = h
+        .post(
+            "/api/v1/models",
+            json!({"name": "local", "provider": "ollama", "modelUrl": ollama.base, "modelName": "llama3"}),
+        )
+        .token(&t.admin)
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.patch(&format!("/api/v1/prompt-templates/{id}"), json!({"modelId": om})).token(&t.admin).send().await;
+    let r = exec(json!({"variableSetName": "Happy User"})).await;
+    assert_eq!(
+        (r.status, r.body["output"].as_str(), r.body["inputTokens"].as_u64()),
+        (200, Some("hi"), Some(3)),
+        "{}",
+        r.text
+    );
+    let seen = &ollama.requests()[0];
+    assert_eq!((seen.path.as_str(), seen.authorization.as_deref()), ("/api/chat", None));
+    assert_eq!(seen.body.as_ref().unwrap()["stream"], false);
+    assert_eq!(seen.body.as_ref().unwrap()["model"], "llama3");
 }
 
 #[tokio::test]
