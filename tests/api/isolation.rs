@@ -113,3 +113,39 @@ async fn platform_principals_name_the_tenant_and_their_reads_are_recorded() {
     let again = h.get("/api/v1/me/content-reads").token(&a.admin).send().await;
     assert_eq!(again.body["pagination"]["total"], 3);
 }
+
+#[tokio::test]
+async fn bodies_may_name_their_own_tenant_only() {
+    let h = H::new();
+    let a = h.tenant("Named").await;
+    let b = h.tenant("Other Named").await;
+    let r =
+        h.post("/api/v1/environments", json!({"organizationId": a.id, "name": "prod"})).token(&a.admin).send().await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let env = r.body["id"].as_str().unwrap().to_string();
+    let cases = [
+        ("/api/v1/environments", json!({"organizationId": b.id, "name": "x"})),
+        ("/api/v1/variables", json!({"organizationId": b.id, "environmentId": env, "name": "X"})),
+        (
+            "/api/v1/models",
+            json!({"tenantId": b.id, "name": "m", "provider": "openai", "modelUrl": "https://api.openai.com/v1", "modelName": "g"}),
+        ),
+    ];
+    for (path, body) in cases {
+        let r = h.post(path, body).token(&a.admin).send().await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.body["details"]["fields"]["organizationId"].is_string(), "{path}");
+    }
+    let r = h
+        .post("/api/v1/variables", json!({"organizationId": a.id, "environmentId": env, "name": "X"}))
+        .token(&a.admin)
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let r = h
+        .patch(&format!("/api/v1/environments/{env}"), json!({"organizationId": b.id, "description": "x"}))
+        .token(&a.admin)
+        .send()
+        .await;
+    assert_eq!(r.status, 400);
+}

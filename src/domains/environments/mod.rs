@@ -63,22 +63,30 @@ impl Resource for Environment {
 
 /// Create an environment.
 #[derive(Debug, Object, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateEnvironment {
     /// 1–100 characters, unique in the tenant.
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 /// Change an environment; absent fields stay as they are.
 #[derive(Debug, Object, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateEnvironment {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 pub struct EnvironmentsApi;
@@ -107,6 +115,7 @@ impl EnvironmentsApi {
         body: JsonBody<CreateEnvironment>,
     ) -> ApiResult<Created<Environment>> {
         let b = body.0;
+        ctx.check_named(b.organization_id.as_deref())?;
         let mut errors = FieldErrors::new();
         validate::name(&mut errors, "name", &b.name, 100);
         validate::text(&mut errors, "description", b.description.as_deref(), 2000);
@@ -181,6 +190,7 @@ async fn update_environment(
     b: UpdateEnvironment,
 ) -> ApiResult<Json<Environment>> {
     let id = path_id(raw_id, Environment::NAME)?;
+    ctx.check_named(b.organization_id.as_deref())?;
     let mut errors = FieldErrors::new();
     if let Some(n) = &b.name {
         validate::name(&mut errors, "name", n, 100);

@@ -123,6 +123,9 @@ pub struct CreateModel {
     #[oai(write_only)]
     #[serde(default)]
     pub secret_key: Option<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 /// Change a model; absent fields stay, a credential set to `null` is cleared.
@@ -155,6 +158,9 @@ pub struct UpdateModel {
     #[oai(write_only)]
     #[serde(default)]
     pub secret_key: MaybeUndefined<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 /// The result of testing a model's endpoint and credential with a real request.
@@ -226,6 +232,7 @@ impl ModelsApi {
         body: JsonBody<CreateModel>,
     ) -> ApiResult<Created<Model>> {
         let b = body.0;
+        ctx.check_named(b.organization_id.as_deref())?;
         let mut errors = FieldErrors::new();
         validate::name(&mut errors, "name", &b.name, 100);
         validate::text(&mut errors, "description", b.description.as_deref(), 2000);
@@ -333,6 +340,7 @@ async fn update_model(
     b: UpdateModel,
 ) -> ApiResult<Json<Model>> {
     let id = path_id(raw_id, Model::NAME)?;
+    ctx.check_named(b.organization_id.as_deref())?;
     let mut errors = FieldErrors::new();
     if let Some(n) = &b.name {
         validate::name(&mut errors, "name", n, 100);

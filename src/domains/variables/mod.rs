@@ -86,6 +86,9 @@ pub struct CreateVariable {
     #[oai(write_only)]
     #[serde(default)]
     pub value: Option<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 /// Change a variable; absent fields stay as they are, `"value": null` clears the value.
@@ -102,6 +105,9 @@ pub struct UpdateVariable {
     #[oai(write_only)]
     #[serde(default)]
     pub value: MaybeUndefined<String>,
+    /// The tenant, as the original API sends it; must be this request's tenant.
+    #[serde(default, alias = "tenantId")]
+    pub organization_id: Option<String>,
 }
 
 fn check_name(errors: &mut FieldErrors, name: &str) {
@@ -152,6 +158,7 @@ impl VariablesApi {
         body: JsonBody<CreateVariable>,
     ) -> ApiResult<Created<Variable>> {
         let b = body.0;
+        ctx.check_named(b.organization_id.as_deref())?;
         let mut errors = FieldErrors::new();
         check_environment(&mut errors, &b.environment_id);
         check_name(&mut errors, &b.name);
@@ -232,6 +239,7 @@ async fn update_variable(
     b: UpdateVariable,
 ) -> ApiResult<Json<Variable>> {
     let id = path_id(raw_id, Variable::NAME)?;
+    ctx.check_named(b.organization_id.as_deref())?;
     let mut errors = FieldErrors::new();
     if let Some(env) = &b.environment_id {
         check_environment(&mut errors, env);
