@@ -21,11 +21,11 @@ pub fn serve(req: &Request) -> Response {
         return ApiError::new(super::error::Code::MethodNotAllowed, "Method not allowed on this route").into_response();
     }
     let wanted = if path.is_empty() { "index.html" } else { path };
-    let (name, file) = match Assets::get(wanted) {
-        Some(f) => (wanted, f),
+    let file = match Assets::get(wanted) {
+        Some(f) => f,
         // A path without an extension is a client-side route: serve the app page.
         None if !wanted.rsplit('/').next().unwrap_or("").contains('.') => match Assets::get("index.html") {
-            Some(f) => ("index.html", f),
+            Some(f) => f,
             None => return StatusCode::NOT_FOUND.into_response(),
         },
         None => return ApiError::new(super::error::Code::NotFound, "No such file").into_response(),
@@ -35,7 +35,9 @@ pub fn serve(req: &Request) -> Response {
         return StatusCode::NOT_MODIFIED.with_header(header::ETAG, etag).into_response();
     }
     let mime = file.metadata.mimetype().to_string();
-    let cache = if name == "index.html" { "no-cache" } else { "public, max-age=3600" };
+    // The UI is plain ES modules without hashed names: every file is revalidated with its ETag
+    // (a cheap 304), so after an upgrade the browser never mixes old and new modules.
+    let cache = "no-cache";
     let body = if req.method() == Method::HEAD { Vec::new() } else { file.data.into_owned() };
     let mut resp = Response::builder().content_type(mime).body(body);
     let headers = resp.headers_mut();
