@@ -230,6 +230,7 @@ function App() {
   const actions = {
     impersonate(token, { tenantId, expiresAt }) {
       sessionStorage.setItem(IMPERSONATION_KEY, JSON.stringify({ token, tenantId, expiresAt }));
+      setSession(undefined); // no page of the old session may load while switching
       navigate('/', { replace: false });
       boot();
     },
@@ -237,6 +238,7 @@ function App() {
       const s = sessionRef.current;
       sessionStorage.removeItem(IMPERSONATION_KEY);
       auth.setBearer(null);
+      setSession(undefined);
       navigate(s?.returnTo ? `/tenants/${s.returnTo}` : '/');
       boot();
     },
@@ -251,7 +253,7 @@ function App() {
   } else if (session === null) {
     body = html`<${LoginPage} onLogin=${onLogin} notice=${notice} />`;
   } else {
-    body = html`<${Shell} session=${session} onLogout=${onLogout} />`;
+    body = html`<${Shell} session=${{ ...session, actions }} onLogout=${onLogout} />`;
   }
   const value = session ? { ...session, actions } : null;
   return html`<${SessionContext.Provider} value=${value}>

@@ -375,6 +375,12 @@ export function Form({ fields, initial = {}, mode = 'create', onSubmit, submitLa
           if (f) fe[f.name] = fe[f.name] ? `${fe[f.name]}; ${msg}` : (k === f.name ? msg : `${k}: ${msg}`);
           else unmatched[k] = msg;
         }
+        // Some conflicts (e.g. a taken email) come without details.fields: put the message next
+        // to the field it names, if one of the form's fields is named in it.
+        if (!Object.keys(err.fields || {}).length && err.status === 409) {
+          const f = visible.find((x) => new RegExp(`\\b${x.name}\\b`, 'i').test(err.message));
+          if (f) fe[f.name] = err.message;
+        }
       }
       setErrors(fe);
       setFormError({ error: err, unmatched, matched: Object.keys(fe).length });

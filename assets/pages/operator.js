@@ -270,8 +270,8 @@ export function TenantDetail({ params }) {
         { key: 'status', label: 'Status', render: (u) => html`<${Badge} value=${u.status} />` },
         { key: 'lastLoginAt', label: 'Last login', render: (u) => fmtDate(u.lastLoginAt) },
       ]} rows=${x.users || []} rowActions=${writable ? (u) => (u.status === 'suspended'
-        ? html`<button type="button" class="btn btn-small" onClick=${() => userAction(u, 'reinstate')}>Reinstate</button>`
-        : html`<button type="button" class="btn btn-small btn-danger-outline" onClick=${() => userAction(u, 'suspend')}>Suspend</button>`) : null} />
+        ? html`<button type="button" class="btn btn-small" aria-label=${`Reinstate ${u.email}`} onClick=${() => userAction(u, 'reinstate')}>Reinstate</button>`
+        : html`<button type="button" class="btn btn-small btn-danger-outline" aria-label=${`Suspend ${u.email}`} onClick=${() => userAction(u, 'suspend')}>Suspend</button>`) : null} />
       <${ResourceList} key=${`inv${tick}`} desc=${tenantInvoices} baseQuery=${{ tenantId: id }} />
       <${TenantAuditSection} key=${`audit${tick}`} tenantId=${id} />
     `}

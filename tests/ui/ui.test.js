@@ -237,6 +237,20 @@ describe('admin UI in a real browser', { timeout: 600_000 }, () => {
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('dialog', { name: 'Activate tenant?' }).getByRole('button', { name: 'Activate' }).click();
     await page.locator('.page-head .badge-active').waitFor();
+  });
+
+  step('operator impersonates the tenant, read-only, and comes back', async () => {
+    await page.getByRole('button', { name: 'Impersonate' }).click();
+    await page.getByRole('dialog', { name: 'Impersonate tenant?' }).getByRole('button', { name: 'Impersonate' }).click();
+    await page.getByText(/as an operator, read-only/).waitFor();
+    await heading(TENANT).waitFor();
+    await nav('Environments');
+    await heading('Environments').waitFor();
+    await page.getByText('No environments yet.').waitFor();
+    assert.equal(await page.locator('main').getByRole('button', { name: /^New/ }).count(), 0);
+    await page.getByRole('button', { name: 'End impersonation' }).click();
+    await heading(TENANT).waitFor();
+    await page.getByRole('button', { name: 'Suspend', exact: true }).waitFor();
     await logout();
   });
 
@@ -252,6 +266,61 @@ describe('admin UI in a real browser', { timeout: 600_000 }, () => {
     await dialog.getByRole('button', { name: 'Create environment' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'production', exact: true }).waitFor();
+  });
+
+  step('a taken name is reported next to the field', async () => {
+    await page.getByRole('button', { name: 'New environment' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New environment' });
+    await dialog.getByLabel('Name').fill('production');
+    await dialog.getByRole('button', { name: 'Create environment' }).click();
+    await dialog.locator('.field-error').getByText(/already taken/).waitFor();
+    assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  step('tenant admin stores a secret variable, never shown again', async () => {
+    await nav('Variables');
+    await page.getByRole('button', { name: 'New variable' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New variable' });
+    await dialog.getByLabel('Environment').selectOption({ label: 'production' });
+    await dialog.getByLabel('Name').fill('API_KEY');
+    await dialog.getByLabel('Value').fill('s3cret-value-42');
+    await dialog.getByRole('button', { name: 'Create variable' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'API_KEY', exact: true }).waitFor();
+    await page.getByLabel('value stored').waitFor();
+    await page.getByRole('button', { name: 'Edit API_KEY' }).click();
+    const edit = page.getByRole('dialog', { name: /Edit variable/ });
+    assert.equal(await edit.getByLabel('Value').inputValue(), '');
+    await edit.getByText('A value is stored.', { exact: false }).waitFor();
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.content().then((h) => h.includes('s3cret-value-42')), false);
+  });
+
+  step('tenant admin versions a prompt template and renders it', async () => {
+    await nav('Prompt templates');
+    await page.getByRole('button', { name: 'New template' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New template' });
+    await dialog.getByLabel('Name').fill('greeting');
+    await dialog.getByLabel('Prompt text').fill('Hello {{name}}!');
+    await dialog.getByRole('button', { name: 'Create template' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: 'greeting' }).click();
+    await heading('greeting').waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: /Edit/ });
+    await edit.getByLabel('Prompt text').fill('Hi {{name}}, welcome!');
+    await edit.getByRole('button', { name: 'Save as new version' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await page.locator('.deflist').getByText('2', { exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Hello {{name}}!', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Execute' }).click();
+    const run = page.getByRole('dialog', { name: /Execute/ });
+    await run.getByLabel('Values (JSON)').fill('{"name": "Ada"}');
+    await run.getByRole('button', { name: 'Execute' }).click();
+    await run.waitFor({ state: 'detached' });
+    await page.getByRole('region', { name: 'Result' }).getByText('Hi Ada, welcome!').waitFor();
   });
 
   step('tenant admin creates a token, shown once with a copy button', async () => {
