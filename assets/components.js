@@ -349,6 +349,12 @@ export function Form({ fields, initial = {}, mode = 'create', onSubmit, submitLa
       if (f.readOnly) continue;
       let v;
       try { v = convert(f, values[f.name]); } catch (x) { errs[f.name] = x.message; continue; }
+      // Required and empty: say so here (the server would too, but not for every field).
+      if (f.required && !f.writeOnly && f.type !== 'checkbox' && (v === undefined || (typeof v === 'string' && !v.trim()))
+          && !(mode === 'edit' && f.createOnly)) {
+        errs[f.name] = 'is required';
+        continue;
+      }
       if (mode === 'edit') {
         if (f.writeOnly) { if (v !== undefined && v !== '') body[f.name] = v; continue; }
         let before;

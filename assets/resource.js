@@ -89,7 +89,7 @@ export function ResourceList({ desc, bound = false, heading = false, baseQuery =
     initial: desc.createInitial || {},
     submitLabel: `Create ${singular}`,
     onSubmit: async (body) => {
-      const result = await post(desc.api, toBody(body, 'create'));
+      const result = await post(desc.api, await toBody(body, 'create'));
       setDialog(null);
       notify(`${humanize(singular)} “${name(result) || ''}” created`);
       if (desc.created) setCreated(result);
@@ -105,7 +105,7 @@ export function ResourceList({ desc, bound = false, heading = false, baseQuery =
     initial: desc.toInitial ? desc.toInitial(row) : row,
     submitLabel: 'Save changes',
     onSubmit: async (body) => {
-      const b = toBody(body, 'edit', row);
+      const b = await toBody(body, 'edit', row);
       if (Object.keys(b).length === 0) { setDialog(null); return; }
       await patch(`${desc.api}/${encodeURIComponent(row.id)}`, b);
       setDialog(null);
@@ -140,7 +140,7 @@ export function ResourceList({ desc, bound = false, heading = false, baseQuery =
         onSubmit: async (body) => {
           const result = await a.run(row, body);
           setDialog(null);
-          notify(a.doneMessage ? a.doneMessage(row, result) : `${a.label}: done`);
+          notify(a.doneMessage ? a.doneMessage(row, result) : `${a.label}: done`, a.doneKind?.(row, result));
           a.done?.(result, row, { reload, setCreated });
           reload();
         },
@@ -154,7 +154,7 @@ export function ResourceList({ desc, bound = false, heading = false, baseQuery =
     }
     try {
       const result = await a.run(row);
-      notify(a.doneMessage ? a.doneMessage(row, result) : `${a.label}: done`);
+      notify(a.doneMessage ? a.doneMessage(row, result) : `${a.label}: done`, a.doneKind?.(row, result));
       a.done?.(result, row, { reload, setCreated });
       reload();
     } catch (err) {

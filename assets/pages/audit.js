@@ -1,18 +1,29 @@
 // Audit log lists (tenant, whole platform, one tenant for operators) and platform content reads.
-import { html } from '../lib.js';
+import { html, useState } from '../lib.js';
 import { ResourcePage, ResourceList } from '../resource.js';
-import { JsonView } from '../components.js';
+import { JsonView, Dialog, DefList } from '../components.js';
 import { fmtDate, humanize } from '../format.js';
 
 const ACTOR_TYPES = ['human', 'agent', 'token', 'system'];
 
-function changes(row) {
-  if (row.before == null && row.after == null) return html`<span class="muted">—</span>`;
-  return html`<details class="changes"><summary>Show<span class="sr-only"> changes of ${row.action}</span></summary>
-    <div class="changes-grid">
-      <div><p class="small muted">Before</p><${JsonView} value=${row.before} /></div>
-      <div><p class="small muted">After</p><${JsonView} value=${row.after} /></div>
-    </div></details>`;
+function Changes({ row }) {
+  const [open, setOpen] = useState(false);
+  return html`<button type="button" class="btn btn-small" onClick=${() => setOpen(true)} aria-label=${`Details of ${row.action} at ${fmtDate(row.createdAt)}`}>Details</button>
+    ${open && html`<${Dialog} title=${row.action} wide=${true} onClose=${() => setOpen(false)}>
+      <${DefList} items=${[
+        ['Time', fmtDate(row.createdAt)],
+        ['Actor', `${row.actorLabel} (${row.actorType})`],
+        ['Target', html`${humanize(row.targetType)} <code>${row.targetId || '—'}</code>`],
+        ['Reason', row.reason],
+        ['Request', row.requestId && html`<code>${row.requestId}</code>`],
+        ['Sequence', row.seq],
+        ['Hash', html`<code class="break">${row.hash}</code>`],
+      ]} />
+      <div class="changes-grid">
+        <div><h3>Before</h3><${JsonView} value=${row.before} /></div>
+        <div><h3>After</h3><${JsonView} value=${row.after} /></div>
+      </div>
+    <//>`}`;
 }
 
 export function auditDesc(api, title = 'Audit log') {
@@ -30,12 +41,12 @@ export function auditDesc(api, title = 'Audit log') {
       { name: 'targetType', label: 'Target type', type: 'text', placeholder: 'e.g. environment' },
     ],
     columns: [
-      { key: 'createdAt', label: 'Time', render: (r) => html`<time datetime=${r.createdAt}>${fmtDate(r.createdAt)}</time>` },
+      { key: 'createdAt', label: 'Time', render: (r) => html`<time class="nowrap" datetime=${r.createdAt}>${fmtDate(r.createdAt)}</time>` },
       { key: 'actorLabel', label: 'Actor', render: (r) => html`${r.actorLabel} <span class="muted small">(${r.actorType})</span>` },
-      { key: 'action', label: 'Action', render: (r) => html`<code>${r.action}</code>` },
+      { key: 'action', label: 'Action', render: (r) => html`<code class="nowrap">${r.action}</code>` },
       { key: 'targetType', label: 'Target', render: (r) => html`${humanize(r.targetType)} ${r.targetId && html`<span class="muted small mono">${r.targetId.slice(0, 8)}…</span>`}` },
       { key: 'reason', label: 'Reason' },
-      { key: 'changes', label: 'Changes', render: changes },
+      { key: 'changes', label: 'Changes', render: (r) => html`<${Changes} row=${r} />` },
     ],
   };
 }

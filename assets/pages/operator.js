@@ -10,10 +10,21 @@ import {
 } from '../components.js';
 import { fmtDate, fmtMoney, humanize } from '../format.js';
 import { TenantAuditSection } from './audit.js';
+import { PROVIDERS } from './tenant.js';
 
 const TENANT_STATUSES = ['onboarding', 'trial', 'active', 'suspended', 'cancelled'];
 const planIdOptions = async () => (await all('/platform/plans', { sort: 'priceMinor' })).map((p) => ({ value: p.id, label: `${p.name} (${p.code})` }));
 const planCodeOptions = async () => (await all('/platform/plans', { sort: 'priceMinor' })).map((p) => ({ value: p.code, label: p.name }));
+
+// Tenant names for rows that only carry a tenantId (looked up once per id).
+const tenantNames = new Map();
+function TenantLink({ id }) {
+  const { data } = useAsync(async () => {
+    if (!tenantNames.has(id)) tenantNames.set(id, get(`/platform/tenants/${id}`).then((t) => t.name, () => null));
+    return tenantNames.get(id);
+  }, [id]);
+  return html`<${Link} href=${`/tenants/${id}`}>${data || `${id.slice(0, 8)}…`}<//>`;
+}
 
 // --- Dashboard ---------------------------------------------------------------------------------
 
@@ -296,7 +307,7 @@ const platformUsers = {
   columns: [
     { key: 'email', label: 'Email', render: (r) => html`<strong>${r.email}</strong>` },
     { key: 'name', label: 'Name' },
-    { key: 'tenantId', label: 'Tenant', render: (r) => (r.tenantId ? html`<${Link} href=${`/tenants/${r.tenantId}`}>Open tenant<//>` : html`<span class="muted">platform</span>`) },
+    { key: 'tenantId', label: 'Tenant', render: (r) => (r.tenantId ? html`<${TenantLink} id=${r.tenantId} />` : html`<span class="muted">platform</span>`) },
     { key: 'role', label: 'Role', render: (r) => html`<${Badge} value=${r.role} />` },
     { key: 'status', label: 'Status', render: (r) => html`<${Badge} value=${r.status} />` },
     { key: 'lastLoginAt', label: 'Last login', render: (r) => fmtDate(r.lastLoginAt) },
@@ -366,7 +377,7 @@ const providers = {
   intro: 'Platform providers whose models tenants may use by plan. Health is checked on a schedule.',
   perms: { create: 'platform:llm', update: 'platform:llm', delete: 'platform:llm' },
   filters: [
-    { name: 'type', label: 'Type', options: ['openai', 'anthropic', 'ollama', 'custom'] },
+    { name: 'type', label: 'Type', options: PROVIDERS },
     { name: 'status', label: 'Health', options: ['healthy', 'degraded', 'unreachable', 'unknown', 'disabled'] },
   ],
   columns: [
@@ -380,7 +391,7 @@ const providers = {
   ],
   fields: [
     { name: 'name', label: 'Name', required: true },
-    { name: 'type', label: 'Type', type: 'select', required: true, options: ['openai', 'anthropic', 'ollama', 'custom'] },
+    { name: 'type', label: 'Type', type: 'select', required: true, options: PROVIDERS },
     { name: 'baseUrl', label: 'Base URL', type: 'url', hint: 'Defaults to the provider’s public API (required for custom).' },
     { name: 'apiKey', label: 'API key', writeOnly: true, hasKey: 'hasApiKey' },
     { name: 'status', label: 'Status', type: 'select', options: ['active', 'disabled'] },
@@ -393,6 +404,7 @@ const providers = {
     perm: 'platform:llm',
     run: (r) => post(`/platform/llm-providers/${r.id}/check`),
     doneMessage: (r, res) => `${r.name}: ${res.status}${res.lastError ? ` (${res.lastError})` : ''}`,
+    doneKind: (r, res) => (res.status === 'healthy' ? 'ok' : 'error'),
   }],
 };
 export const ProvidersPage = () => html`<${ResourcePage} desc=${providers} />`;
@@ -415,7 +427,7 @@ const billingEvents = {
     { key: 'createdAt', label: 'Received', render: (r) => fmtDate(r.createdAt) },
     { key: 'eventType', label: 'Type', render: (r) => html`<code>${r.eventType}</code>` },
     { key: 'outcome', label: 'Outcome', render: (r) => html`<${Badge} value=${r.outcome} />` },
-    { key: 'tenantId', label: 'Tenant', render: (r) => (r.tenantId ? html`<${Link} href=${`/tenants/${r.tenantId}`}>Open<//>` : '—') },
+    { key: 'tenantId', label: 'Tenant', render: (r) => (r.tenantId ? html`<${TenantLink} id=${r.tenantId} />` : '—') },
     { key: 'detail', label: 'Detail' },
     { key: 'payload', label: 'Payload', render: (r) => html`<details><summary>Show<span class="sr-only"> payload of ${r.eventId}</span></summary><${JsonView} value=${r.payload} /></details>` },
   ],

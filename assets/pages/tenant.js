@@ -5,7 +5,7 @@ import { ResourcePage, ResourceList } from '../resource.js';
 import { Link } from '../router.js';
 import { useSession, can } from '../session.js';
 import {
-  useAsync, Loading, ErrorBox, Badge, PageHead, SecretOnce, FormDialog, Table, notify,
+  useAsync, Loading, ErrorBox, Badge, PageHead, SecretOnce, FormDialog, Table, JsonView, notify,
 } from '../components.js';
 import { fmtDate, fmtMoney, humanize } from '../format.js';
 
@@ -15,6 +15,12 @@ export const modelOptions = async () => (await all('/models', { sort: 'name' }))
 export const entityTypeOptions = async () => (await all('/workflow-entity-types', { sort: 'name' })).map((t) => ({ value: t.id, label: t.name }));
 
 const TENANT_ROLES = ['admin', 'member', 'guest'];
+export const PROVIDERS = [
+  { value: 'openai', label: 'OpenAI-compatible' },
+  { value: 'anthropic', label: 'Anthropic' },
+  { value: 'ollama', label: 'Ollama' },
+  { value: 'custom', label: 'Custom' },
+];
 const created = { key: 'createdAt', label: 'Created', render: (r) => fmtDate(r.createdAt) };
 const updated = { key: 'updatedAt', label: 'Updated', render: (r) => fmtDate(r.updatedAt) };
 
@@ -86,7 +92,7 @@ export const models = {
   search: 'Name, description or model name',
   intro: 'LLM endpoints of this workspace. Credentials are write-only and encrypted at rest.',
   perms: { create: 'entities:create', update: 'entities:update', delete: 'entities:delete' },
-  filters: [{ name: 'provider', label: 'Provider', options: ['openai', 'anthropic', 'ollama', 'custom'] }],
+  filters: [{ name: 'provider', label: 'Provider', options: PROVIDERS }],
   columns: [
     { key: 'name', label: 'Name', render: (r) => html`<strong>${r.name}</strong>` },
     { key: 'provider', label: 'Provider', render: (r) => html`<${Badge} value=${r.provider} />` },
@@ -96,7 +102,7 @@ export const models = {
   ],
   fields: [
     { name: 'name', label: 'Name', required: true },
-    { name: 'provider', label: 'Provider', type: 'select', required: true, options: ['openai', 'anthropic', 'ollama', 'custom'] },
+    { name: 'provider', label: 'Provider', type: 'select', required: true, options: PROVIDERS },
     { name: 'modelUrl', label: 'Endpoint URL', type: 'url', required: true, placeholder: 'https://api.openai.com/v1' },
     { name: 'modelName', label: 'Model name', required: true, placeholder: 'gpt-4o-mini' },
     { name: 'token', label: 'API token', writeOnly: true, hasKey: 'hasToken' },
@@ -106,13 +112,29 @@ export const models = {
     { name: 'outputPriceUsdPerMtok', label: 'Output price (USD / M tokens)', type: 'number' },
     { name: 'description', label: 'Description', type: 'textarea' },
   ],
+  header: () => html`<${SystemModels} />`,
   actions: [{
     label: 'Test',
     perm: 'entities:read',
     run: (row) => post(`/models/${row.id}/test`),
     doneMessage: (row, r) => (r.ok ? `“${row.name}” answered (HTTP ${r.status}, ${r.latencyMs} ms)` : `“${row.name}” failed: ${r.error || `HTTP ${r.status}`}`),
+    doneKind: (row, r) => (r.ok ? 'ok' : 'error'),
   }],
 };
+
+/** Platform provider models this workspace's plan may use (GET /system-models/visible). */
+function SystemModels() {
+  const { data, error } = useAsync(() => get('/system-models/visible'), []);
+  if (error || !data || data.length === 0) return null;
+  return html`<details class="panel">
+    <summary>Platform models available on your plan (${data.length})</summary>
+    <${Table} caption="Platform models" columns=${[
+      { key: 'modelName', label: 'Model', render: (m) => html`${m.modelName} <code class="small">${m.modelId}</code>` },
+      { key: 'providerName', label: 'Provider', render: (m) => html`${m.providerName} <${Badge} value=${m.providerType} />` },
+      { key: 'providerStatus', label: 'Health', render: (m) => html`<${Badge} value=${m.providerStatus} />` },
+    ]} rows=${data.map((m) => ({ ...m, id: `${m.providerId}/${m.modelId}` }))} />
+  </details>`;
+}
 
 // --- Workflow entity types, entities, workflows -----------------------------------------------
 
@@ -181,6 +203,18 @@ export const workflowEntities = {
   }],
 };
 
+const entityOptions = async () => (await all('/workflow-entities', { sort: 'name' })).map((e) => ({ value: e.id, label: `${e.name} (${e.entityType?.name || 'entity'})` }));
+
+const workflowFields = [
+  { name: 'name', label: 'Name', required: true },
+  { name: 'environmentId', label: 'Environment', type: 'select', required: true, options: environmentOptions },
+  { name: 'description', label: 'Description', type: 'textarea' },
+  {
+    name: 'workflowData', label: 'Workflow data', type: 'json', required: true, rows: 10,
+    hint: 'JSON: {"root": node}, node {name, entityId, entityType, presentation, children}; every entityId must be a workflow entity of this workspace.',
+  },
+];
+
 export const workflows = {
   title: 'Workflows',
   singular: 'workflow',
@@ -195,18 +229,25 @@ export const workflows = {
     { key: 'environmentId', label: 'Environment', render: (r) => html`<${EnvName} id=${r.environmentId} />` },
     { key: 'nodeCount', label: 'Nodes' },
     { key: 'description', label: 'Description' },
+    { key: 'workflowData', label: 'Tree', render: (r) => html`<details><summary>Show<span class="sr-only"> tree of ${r.name}</span></summary><${JsonView} value=${r.workflowData} /></details>` },
     updated,
   ],
+  // Creating: pick the root entity (the tree can be edited as JSON afterwards), or give the JSON.
   fields: [
-    { name: 'name', label: 'Name', required: true },
-    { name: 'environmentId', label: 'Environment', type: 'select', required: true, options: environmentOptions },
-    { name: 'description', label: 'Description', type: 'textarea' },
-    {
-      name: 'workflowData', label: 'Workflow data', type: 'json', required: true, rows: 10,
-      default: '{\n  "root": {\n    "name": "start",\n    "entityId": null,\n    "entityType": "Event",\n    "children": []\n  }\n}',
-      hint: 'JSON: {"root": node}, node {name, entityId, entityType, presentation, children}; every entityId must be a workflow entity of this workspace.',
-    },
+    ...workflowFields.slice(0, 3),
+    { name: 'rootEntityId', label: 'Root entity', type: 'select', options: entityOptions, hint: 'The first step; or give the whole tree as JSON below.' },
+    { ...workflowFields[3], required: false },
   ],
+  editFields: workflowFields,
+  toBody: async (b, mode) => {
+    if (mode !== 'create') return b;
+    const { rootEntityId, ...body } = b;
+    if (body.workflowData === undefined && rootEntityId) {
+      const e = await get(`/workflow-entities/${rootEntityId}`);
+      body.workflowData = { root: { name: e.name, entityId: e.id, entityType: e.entityType?.name, children: [] } };
+    }
+    return body;
+  },
 };
 
 // --- Prompts -----------------------------------------------------------------------------------
