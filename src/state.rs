@@ -18,6 +18,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     pub login_guard: Arc<LoginGuard>,
     pub token_usage: Arc<TokenUsage>,
+    /// Principals by credential hash (see `http/principal_cache.rs`).
+    pub principals: Arc<crate::http::principal_cache::PrincipalCache>,
     pub limiter: Arc<Limiter>,
     /// The client for outbound calls (models, providers), with timeouts from `[llm]`.
     pub http: reqwest::Client,
@@ -34,6 +36,7 @@ impl AppState {
             master_key: Arc::new(master_key),
             login_guard,
             token_usage: Arc::new(TokenUsage::default()),
+            principals: Arc::default(),
             limiter,
             http,
         }

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "billing", include_str!("../../migrations/0003_billing.sql")),
     (4, "workflows", include_str!("../../migrations/0004_workflows.sql")),
     (5, "prompt_templates", include_str!("../../migrations/0005_prompt_templates.sql")),
+    (6, "row_counts", include_str!("../../migrations/0006_row_counts.sql")),
 ];
 
 pub const SCHEMA: &str = include_str!("../../schema.sql");

@@ -5,13 +5,16 @@
 pub mod idempotency;
 pub mod list;
 pub mod migrate;
+mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use r2d2::{CustomizeConnection, Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::config::{StorageConfig, Synchronous};
 use crate::http::error::ApiError;
@@ -22,17 +25,43 @@ pub type Conn = PooledConnection<SqliteConnectionManager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// The group-commit writer, started on the first write (CLI commands never need it).
+    writer: Arc<OnceLock<writer::Writer>>,
+    path: PathBuf,
+    pragmas: Pragmas,
+    auth_epoch: Arc<AtomicU64>,
 }
 
-#[derive(Debug)]
+/// The tables a principal is built from: a change to any of them advances the auth epoch.
+const AUTH_TABLES: &[&str] = &["api_tokens", "sessions", "users", "tenants", "plans"];
+
+fn is_auth_table(table: &str) -> bool {
+    AUTH_TABLES.contains(&table)
+}
+
+#[derive(Debug, Clone, Copy)]
 struct Pragmas {
     synchronous: Synchronous,
     busy_timeout_ms: u64,
 }
 
-impl CustomizeConnection<Connection, rusqlite::Error> for Pragmas {
+/// Sets up each pooled connection: the pragmas, and (should a pooled connection ever write) the
+/// auth epoch advanced on a change to the auth tables.
+#[derive(Debug)]
+struct Customizer {
+    pragmas: Pragmas,
+    auth_epoch: Arc<AtomicU64>,
+}
+
+impl CustomizeConnection<Connection, rusqlite::Error> for Customizer {
     fn on_acquire(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
-        apply_pragmas(conn, self.synchronous, self.busy_timeout_ms)
+        apply_pragmas(conn, self.pragmas.synchronous, self.pragmas.busy_timeout_ms)?;
+        let epoch = self.auth_epoch.clone();
+        conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            if is_auth_table(table) {
+                epoch.fetch_add(1, Ordering::SeqCst);
+            }
+        }))
     }
 }
 
@@ -60,16 +89,32 @@ impl Db {
     /// Opens (creating if needed) the database file and builds the pool.
     pub fn open(path: &Path, cfg: &StorageConfig) -> Result<Self, String> {
         let manager = SqliteConnectionManager::file(path);
+        let pragmas = Pragmas { synchronous: cfg.synchronous, busy_timeout_ms: cfg.busy_timeout_ms };
+        let auth_epoch = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(cfg.pool_size)
             .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(Pragmas {
-                synchronous: cfg.synchronous,
-                busy_timeout_ms: cfg.busy_timeout_ms,
-            }))
+            .connection_customizer(Box::new(Customizer { pragmas, auth_epoch: auth_epoch.clone() }))
             .build(manager)
             .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: Arc::default(), path: path.to_path_buf(), pragmas, auth_epoch })
+    }
+
+    /// Advances on every committed change to the tables principals are built from; a cached
+    /// principal is valid only under the epoch it was read in.
+    pub fn auth_epoch(&self) -> u64 {
+        self.auth_epoch.load(Ordering::SeqCst)
+    }
+
+    fn writer(&self) -> Result<&writer::Writer, ApiError> {
+        if let Some(w) = self.writer.get() {
+            return Ok(w);
+        }
+        let conn = Connection::open(&self.path).map_err(ApiError::internal)?;
+        apply_pragmas(&conn, self.pragmas.synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
+        // A racing first write may have started one already; this connection is then dropped.
+        let _ = self.writer.set(writer::Writer::start(conn, self.auth_epoch.clone()));
+        self.writer.get().ok_or_else(|| ApiError::internal("database writer unavailable"))
     }
 
     /// A connection for synchronous callers (CLI commands, start-up).
@@ -91,22 +136,15 @@ impl Db {
         .await
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
-    /// A mutation and its audit record always go through here together.
+    /// Runs `f` as one atomic change: all of it is committed, or none of it if `f` fails. A
+    /// mutation and its audit record always go through here together. Writes are group-committed
+    /// (see `writer.rs`): the result arrives once the change is durable.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        run_blocking(move || {
-            let mut conn = pool.get().map_err(ApiError::internal)?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ApiError::internal)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(ApiError::internal)?;
-            Ok(out)
-        })
-        .await
+        self.writer()?.write(f).await
     }
 }
 

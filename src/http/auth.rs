@@ -43,6 +43,8 @@ pub struct Principal {
     pub session_id: Option<String>,
     /// Requests per minute set by the tenant's plan, overriding the configured limit.
     pub rate_limit: Option<u32>,
+    /// When the credential expires (RFC 3339), if it does.
+    pub expires_at: Option<String>,
 }
 
 impl Principal {
@@ -120,14 +122,8 @@ pub async fn resolve(state: &AppState, req: &Request) -> Result<Option<Principal
         Credential::Bearer(secret) if secret.starts_with(crate::crypto::impersonation::PREFIX) => {
             impersonator(state, req, &secret).await?
         }
-        Credential::Bearer(secret) => {
-            let hash = crate::crypto::sha256_hex(secret.as_bytes());
-            state.db.read(move |c| auth_store::principal_by_token(c, &hash)).await?
-        }
-        Credential::Session(secret) => {
-            let hash = crate::crypto::sha256_hex(secret.as_bytes());
-            state.db.read(move |c| auth_store::principal_by_session(c, &hash)).await?
-        }
+        Credential::Bearer(secret) => lookup(state, &secret, auth_store::principal_by_token).await?,
+        Credential::Session(secret) => lookup(state, &secret, auth_store::principal_by_session).await?,
     };
     let principal = principal.ok_or_else(|| ApiError::unauthorized("Invalid or expired credentials"))?;
     if let Some(token_id) = principal.token_id.clone() {
@@ -144,6 +140,26 @@ pub async fn resolve(state: &AppState, req: &Request) -> Result<Option<Principal
         return Err(ApiError::new(Code::ReadOnlyToken, "Impersonation tokens are read-only"));
     }
     Ok(Some(principal))
+}
+
+/// The principal of a token or session secret: from the cache when nothing it was built from has
+/// changed since (see `principal_cache.rs`), else from the database.
+async fn lookup(
+    state: &AppState,
+    secret: &str,
+    find: fn(&rusqlite::Connection, &str) -> Result<Option<Principal>, ApiError>,
+) -> Result<Option<Principal>, ApiError> {
+    let hash = crate::crypto::sha256_hex(secret.as_bytes());
+    let epoch = state.db.auth_epoch();
+    if let Some(p) = state.principals.get(&hash, epoch) {
+        return Ok(Some(p));
+    }
+    let key = hash.clone();
+    let found = state.db.read(move |c| find(c, &key)).await?;
+    if let Some(p) = &found {
+        state.principals.put(hash, epoch, p);
+    }
+    Ok(found)
 }
 
 /// The principal of an impersonation token: read-only admin of one tenant. Every request made
@@ -178,6 +194,7 @@ async fn impersonator(state: &AppState, req: &Request, token: &str) -> Result<Op
         csrf_token: None,
         session_id: None,
         rate_limit: None,
+        expires_at: None,
     }))
 }
 

@@ -324,8 +324,12 @@ impl<'a, R: Resource> ApiExtractor<'a> for ListParams<R> {
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct Pagination {
-    /// Items matching the filters, across all pages.
+    /// Items matching the filters, across all pages. Exact for unfiltered lists (kept as a
+    /// running count); a filtered list counts up to 10,000 matches, and then says so with
+    /// `totalExact: false`.
     pub total: i64,
+    /// Whether `total` is the exact number of matches (false: at least that many).
+    pub total_exact: bool,
     pub limit: i64,
     /// Rows skipped; null when paging by cursor.
     pub offset: Option<i64>,
@@ -362,6 +366,7 @@ impl<T> Listed<T> {
         Listed {
             pagination: Pagination {
                 total: page.total,
+                total_exact: page.total_exact,
                 limit,
                 offset: (!by_cursor).then_some(q.offset),
                 page: (!by_cursor).then_some(q.offset / limit + 1),
@@ -396,6 +401,7 @@ impl<T: ToJSON + Send> Listed<T> {
         let mut resp = Response::builder()
             .content_type("application/json; charset=utf-8")
             .header("x-total-count", self.pagination.total.to_string())
+            .header("x-total-count-exact", if self.pagination.total_exact { "true" } else { "false" })
             .body(serde_json::to_vec(&body).unwrap_or_default());
         if let Some(link) = self.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
             resp.headers_mut().insert("link", link);

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod list;
 pub mod middleware;
 pub mod perms;
+pub mod principal_cache;
 pub mod rate_limit;
 pub mod request_id;
 pub mod respond;

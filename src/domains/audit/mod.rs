@@ -169,6 +169,7 @@ fn json_col(row: &Row, i: usize) -> rusqlite::Result<Option<Value>> {
 impl Resource for AuditRecord {
     const NAME: &'static str = "Audit record";
     const FROM: &'static str = "audit_log";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, seq, tenant_id, actor_type, actor_id, actor_label, action, target_type, \
         target_id, before_json, after_json, reason, request_id, created_at, prev_hash, hash";
     const ID: &'static str = "id";
@@ -236,6 +237,7 @@ pub struct ContentReadRecord {
 impl Resource for ContentReadRecord {
     const NAME: &'static str = "Content read";
     const FROM: &'static str = "content_reads";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, actor_type, actor_id, actor_label, method, path, resource_type, resource_id, reason, request_id, created_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";

@@ -55,7 +55,7 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
     else {
         return Ok(None);
     };
-    if revoked_at.is_some() || expires_at.is_some_and(|e| e <= now()) {
+    if revoked_at.is_some() || expires_at.as_deref().is_some_and(|e| e <= now().as_str()) {
         return Ok(None);
     }
     let kind = if kind == "impersonation" { PrincipalKind::Impersonation } else { PrincipalKind::Token };
@@ -72,6 +72,7 @@ pub fn principal_by_token(conn: &Connection, hash: &str) -> Result<Option<Princi
         csrf_token: None,
         session_id: None,
         rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
+        expires_at,
     }))
 }
 
@@ -118,6 +119,7 @@ pub fn principal_by_session(conn: &Connection, hash: &str) -> Result<Option<Prin
         csrf_token: Some(csrf),
         session_id: Some(hash.to_string()),
         rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
+        expires_at: Some(expires_at),
     }))
 }
 

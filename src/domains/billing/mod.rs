@@ -48,6 +48,7 @@ pub struct Transaction {
 impl Resource for Transaction {
     const NAME: &'static str = "Transaction";
     const FROM: &'static str = "ledger";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, tenant_id, kind, amount_minor, balance_after_minor, currency, note, reference, \
         actor_label, created_at, updated_at";
     const ID: &'static str = "id";

@@ -37,6 +37,7 @@ pub struct Environment {
 impl Resource for Environment {
     const NAME: &'static str = "Environment";
     const FROM: &'static str = "environments";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, tenant_id, name, description, created_at, updated_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";

@@ -54,6 +54,7 @@ pub struct Invoice {
 impl Resource for Invoice {
     const NAME: &'static str = "Invoice";
     const FROM: &'static str = "invoices i JOIN tenants t ON t.id = i.tenant_id LEFT JOIN plans p ON p.id = i.plan_id";
+    const COUNTED: bool = true;
     const TABLE: &'static str = "invoices";
     const COLUMNS: &'static str = "i.id, i.tenant_id, t.name, i.subscription_id, i.plan_id, p.code, i.number, i.type, i.status, \
         i.amount_minor, i.currency, i.period_start, i.period_end, i.due_at, i.paid_at, i.payment_ref, i.created_at, i.updated_at";

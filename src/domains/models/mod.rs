@@ -56,6 +56,7 @@ pub struct Model {
 impl Resource for Model {
     const NAME: &'static str = "Model";
     const FROM: &'static str = "models";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, tenant_id, name, description, provider, model_url, model_name, \
         token_sealed IS NOT NULL, client_key_sealed IS NOT NULL, secret_key_sealed IS NOT NULL, input_price_usd_per_mtok, \
         output_price_usd_per_mtok, created_at, updated_at";

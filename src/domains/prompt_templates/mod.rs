@@ -77,6 +77,7 @@ impl Resource for PromptTemplate {
     const NAME: &'static str = "Prompt template";
     const FROM: &'static str = "prompt_templates p LEFT JOIN models m ON m.id = p.model_id \
         LEFT JOIN environments e ON e.id = p.environment_id";
+    const COUNTED: bool = true;
     const TABLE: &'static str = "prompt_templates";
     const COLUMNS: &'static str = "p.id, p.tenant_id, p.environment_id, e.name, p.model_id, m.name, p.name, p.description, \
         p.prompt_text, p.variables, p.variable_sets, p.version, p.raw_sentiment, p.result_sentiment, p.created_at, p.updated_at";

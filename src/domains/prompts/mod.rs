@@ -68,6 +68,7 @@ pub struct Prompt {
 impl Resource for Prompt {
     const NAME: &'static str = "Prompt";
     const FROM: &'static str = "prompts p LEFT JOIN models m ON m.id = p.model_id";
+    const COUNTED: bool = true;
     const TABLE: &'static str = "prompts";
     const COLUMNS: &'static str = "p.id, p.tenant_id, p.model_id, m.name, p.title, p.content, p.output_format, \
         p.output_template, p.created_at, p.updated_at";

@@ -45,6 +45,7 @@ pub struct Token {
 impl Resource for Token {
     const NAME: &'static str = "Token";
     const FROM: &'static str = "api_tokens";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, tenant_id, name, role, prefix, expires_at, last_used_at, revoked_at, created_by_user_id, created_at, updated_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";

@@ -76,6 +76,7 @@ pub struct User {
 impl Resource for User {
     const NAME: &'static str = "User";
     const FROM: &'static str = "users";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str = "id, tenant_id, email, name, role, status, last_login_at, created_at, updated_at";
     const ID: &'static str = "id";
     const CREATED: &'static str = "created_at";

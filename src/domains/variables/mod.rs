@@ -44,6 +44,7 @@ pub struct Variable {
 impl Resource for Variable {
     const NAME: &'static str = "Variable";
     const FROM: &'static str = "variables";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str =
         "id, tenant_id, environment_id, name, description, value_sealed IS NOT NULL, created_at, updated_at";
     const ID: &'static str = "id";

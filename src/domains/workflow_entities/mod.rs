@@ -71,6 +71,7 @@ pub struct WorkflowEntity {
 impl Resource for WorkflowEntity {
     const NAME: &'static str = "Workflow entity";
     const FROM: &'static str = "workflow_entities e JOIN workflow_entity_types t ON t.id = e.entity_type_id";
+    const COUNTED: bool = true;
     const TABLE: &'static str = "workflow_entities";
     const COLUMNS: &'static str = "e.id, e.tenant_id, e.entity_type_id, t.name, e.name, e.description, e.condition_json, \
         e.script, e.tf_condition, e.arguments_json, e.created_at, e.updated_at";

@@ -50,6 +50,7 @@ pub struct Workflow {
 impl Resource for Workflow {
     const NAME: &'static str = "Workflow";
     const FROM: &'static str = "workflows";
+    const COUNTED: bool = true;
     const COLUMNS: &'static str =
         "id, tenant_id, environment_id, name, description, workflow_data, node_count, created_at, updated_at";
     const ID: &'static str = "id";

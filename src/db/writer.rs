@@ -1,0 +1,141 @@
+//! Group commit: every write of the running server goes through one writer thread, which takes
+//! the writes queued at that moment and runs them in one transaction, each inside its own
+//! savepoint. A write that fails rolls back to its savepoint alone; the others commit together,
+//! sharing one WAL append and (with `synchronous=FULL`) one fsync. Nobody hears back before the
+//! commit that holds their write has succeeded, so an acknowledged write is durable.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+
+use crate::http::error::ApiError;
+
+/// Writes taken into one transaction at most; more wait for the next one.
+const MAX_BATCH: usize = 256;
+
+/// What a queued write does once its batch is settled: hands its caller the outcome, given the
+/// commit's error if the batch could not be committed.
+type Reply = Box<dyn FnOnce(Option<&ApiError>) + Send>;
+/// A queued write: run on the writer's connection inside a savepoint (or told why it cannot be).
+type Job = Box<dyn FnOnce(Result<&Connection, &ApiError>) -> Reply + Send>;
+
+/// The handle to the writer thread; dropping it lets the thread finish its queue and waits.
+pub struct Writer {
+    queue: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`; `auth_epoch` advances after every commit that changed
+    /// one of the auth tables (see `Db::auth_epoch`).
+    pub fn start(conn: Connection, auth_epoch: Arc<AtomicU64>) -> Self {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || run(conn, jobs, auth_epoch))
+            .expect("cannot start the database writer thread");
+        Self { queue: Some(queue), thread: Some(thread) }
+    }
+
+    /// Queues `f`; its result arrives once the transaction holding it has committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (done, outcome) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
+        let request_id = crate::http::request_id::current();
+        let job: Job = Box::new(move |conn| {
+            let out = match conn {
+                Ok(conn) => crate::http::request_id::sync_scope(request_id, || in_savepoint(conn, f)),
+                Err(e) => Err(e.clone()),
+            };
+            Box::new(move |commit_error| {
+                let out = match (out, commit_error) {
+                    (Ok(_), Some(e)) => Err(e.clone()),
+                    (out, _) => out,
+                };
+                let _ = done.send(out);
+            })
+        });
+        let queue = self.queue.as_ref().ok_or_else(|| ApiError::internal("database writer stopped"))?;
+        queue.send(job).map_err(|_| ApiError::internal("database writer stopped"))?;
+        outcome.await.map_err(|_| ApiError::internal("database writer stopped"))?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs `f` inside a savepoint: released when it succeeds, rolled back when it fails or panics.
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    conn.execute_batch("SAVEPOINT w")?;
+    let out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+        Ok(out) => out,
+        Err(_) => Err(ApiError::internal("a database write panicked")),
+    };
+    match &out {
+        Ok(_) => conn.execute_batch("RELEASE w")?,
+        Err(_) => conn.execute_batch("ROLLBACK TO w; RELEASE w")?,
+    }
+    out
+}
+
+/// The writer loop: wait for a write, take whatever else is queued, run them all, commit once.
+fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) {
+    // Set while a batch changes an auth table; the epoch advances once more after the commit,
+    // so a principal read while the batch was uncommitted is not trusted afterwards.
+    let auth_changed = Arc::new(AtomicBool::new(false));
+    let mut always = false;
+    {
+        let (changed, epoch) = (auth_changed.clone(), auth_epoch.clone());
+        let hook = move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            if super::is_auth_table(table) {
+                changed.store(true, Ordering::SeqCst);
+                epoch.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        if let Err(e) = conn.update_hook(Some(hook)) {
+            tracing::error!(error = %e, "cannot watch the auth tables; every commit now invalidates cached principals");
+            auth_changed.store(true, Ordering::SeqCst);
+            always = true;
+        }
+    }
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let error = ApiError::from(e);
+            for job in batch {
+                job(Err(&error))(Some(&error));
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = batch.into_iter().map(|job| job(Ok(&conn))).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(ApiError::from);
+        if commit.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        if auth_changed.swap(always, Ordering::SeqCst) {
+            auth_epoch.fetch_add(1, Ordering::SeqCst);
+        }
+        let error = commit.err();
+        for reply in replies {
+            reply(error.as_ref());
+        }
+    }
+}
