@@ -3,7 +3,7 @@ import { html, render, useState, useEffect, useRef } from './lib.js';
 import { auth, get, post } from './api.js';
 import { useLocation, navigate, match, Link } from './router.js';
 import { SessionContext, isOperator, can } from './session.js';
-import { Loading, ErrorBox, ConfirmHost, ToastHost, notify, Badge } from './components.js';
+import { Loading, ErrorBox, ConfirmHost, ToastHost, notify, Badge, clearOptionCache } from './components.js';
 import { fmtDate } from './format.js';
 import { LoginPage } from './pages/auth.js';
 import {
@@ -158,6 +158,7 @@ function App() {
 
   async function boot() {
     setBootError(null);
+    clearOptionCache();
     // A dashboard link from POST /platform/tenants/{id}/impersonate: /#/impersonate?token=...
     const m = location.hash.match(/^#\/impersonate\?(.*)$/);
     if (m) {
@@ -209,6 +210,7 @@ function App() {
   }, []);
 
   const onLogin = (info) => {
+    clearOptionCache();
     localStorage.setItem(SESSION_HINT_KEY, '1');
     auth.setCsrf(info.csrfToken);
     setNotice(null);

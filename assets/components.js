@@ -258,6 +258,8 @@ function FilterSelect({ f, value, onChange }) {
 // Forms
 
 const optionCache = new Map();
+/** Forget loaded select options (on logout or a switch of identity). */
+export function clearOptionCache() { optionCache.clear(); }
 /** Options of a select: an array of strings / {value,label}, or an async loader (cached briefly). */
 export function useOptions(options) {
   const isFn = typeof options === 'function';
