@@ -133,7 +133,9 @@ export async function list(path, query) {
   const items = Array.isArray(body) ? body : (body.data || []);
   const header = r.headers.get('x-total-count');
   const total = header !== null ? Number(header) : (body.pagination?.total ?? items.length);
-  return { items, total, pagination: body.pagination, body };
+  // Large filtered lists may count only up to a cap: then `total` means "at least".
+  const exact = r.headers.get('x-total-count-exact') !== 'false' && body.pagination?.totalExact !== false;
+  return { items, total, exact, pagination: body.pagination, body };
 }
 
 /** Just the number of rows of a list endpoint (one row fetched, X-Total-Count read). */

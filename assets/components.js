@@ -200,15 +200,17 @@ export function Table({ columns, rows, caption, rowActions, rowKey = 'id' }) {
 
 const PAGE_SIZES = [10, 25, 50, 100];
 
-export function Pagination({ total, limit, offset, onChange }) {
+export function Pagination({ total, limit, offset, onChange, exact = true, pageSize }) {
   const sizeId = useId('pagesize');
   if (total === undefined) return null;
   const page = Math.floor(offset / limit) + 1;
-  const pages = Math.max(1, Math.ceil(total / limit));
+  // An inexact (capped) total: keep going while pages come back full.
+  const pages = exact ? Math.max(1, Math.ceil(total / limit)) : (pageSize === limit ? page + 1 : page);
+  const of = exact ? `${total}` : `${total}+`;
   return html`<nav class="pagination" aria-label="Pagination">
-    <span class="pagination-info">${total === 0 ? 'No results' : `${offset + 1}–${Math.min(offset + limit, total)} of ${total}`}</span>
+    <span class="pagination-info">${total === 0 ? 'No results' : `${offset + 1}–${exact ? Math.min(offset + limit, total) : offset + (pageSize ?? limit)} of ${of}`}</span>
     <button type="button" class="btn btn-small" disabled=${page <= 1} onClick=${() => onChange({ offset: Math.max(0, offset - limit) })}>‹ Previous</button>
-    <span aria-current="page">Page ${page} of ${pages}</span>
+    <span aria-current="page">Page ${page}${exact ? ` of ${pages}` : ''}</span>
     <button type="button" class="btn btn-small" disabled=${page >= pages} onClick=${() => onChange({ offset: offset + limit })}>Next ›</button>
     <label for=${sizeId} class="pagesize">Per page</label>
     <select id=${sizeId} value=${limit} onChange=${(e) => onChange({ limit: Number(e.target.value), offset: 0 })}>

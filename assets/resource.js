@@ -187,7 +187,7 @@ export function ResourceList({ desc, bound = false, heading = false, baseQuery =
     ${data && data.items.length > 0 && html`<div class=${loading ? 'stale' : ''} aria-busy=${loading ? 'true' : 'false'}>
       <${Table} caption=${desc.title} columns=${desc.columns} rows=${data.items} rowActions=${rowActions} />
     </div>`}
-    ${data && data.total > 0 && html`<${Pagination} total=${data.total} limit=${params.limit} offset=${params.offset} onChange=${setParams} />`}
+    ${data && data.total > 0 && html`<${Pagination} total=${data.total} exact=${data.exact} pageSize=${data.items.length} limit=${params.limit} offset=${params.offset} onChange=${setParams} />`}
     ${dialog && html`<${FormDialog} ...${dialog} wide=${dialog.fields.length > 4} onClose=${() => setDialog(null)} />`}
   </div>`;
 }
