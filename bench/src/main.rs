@@ -93,6 +93,9 @@ struct RunArgs {
     /// Markdown report file [default: bench/results/latest.md].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// A line for the report's notes (e.g. what the binary was built from); repeatable.
+    #[arg(long)]
+    note: Vec<String>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -363,7 +366,7 @@ async fn bench(
     measured.append(&mut full_measured);
     measured.push(login);
 
-    let mut notes = Vec::new();
+    let mut notes = args.note.clone();
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let bad: Vec<&str> = log_text.lines().filter(|l| l.contains("ERROR") || l.contains("panicked")).take(5).collect();
     if !bad.is_empty() {
@@ -378,7 +381,7 @@ async fn bench(
 
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     Ok(report::Report {
-        machine: report::Machine::detect(root),
+        machine: report::Machine::detect(root, args.binary.is_some()),
         command,
         profile: profile.to_string(),
         settings: format!(

@@ -31,7 +31,9 @@ pub struct Machine {
 }
 
 impl Machine {
-    pub fn detect(workspace: &std::path::Path) -> Machine {
+    /// `given_binary`: the appliance was not built from this workspace, so its commit is not
+    /// the binary's.
+    pub fn detect(workspace: &std::path::Path, given_binary: bool) -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
             .lines()
@@ -61,6 +63,9 @@ impl Machine {
             .is_empty()
         {
             rev.push_str(" + uncommitted changes in src/");
+        }
+        if given_binary {
+            rev = format!("workspace at {rev} (the appliance binary was given with --binary, see notes)");
         }
         Machine {
             nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
