@@ -370,6 +370,14 @@ async fn bench(
     measured.append(&mut full_measured);
     measured.push(login);
 
+    let bench_profile = std::env::current_exe().map(|p| profile_of(&p)).unwrap_or_default();
+    let app_profile = profile_of(binary);
+    if bench_profile != app_profile {
+        notes.push(format!(
+            "the floor runs in this bench binary ({bench_profile} build) but the appliance is a {app_profile} build: \
+             ratios are only fair when both are built alike"
+        ));
+    }
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let bad: Vec<&str> = log_text.lines().filter(|l| l.contains("ERROR") || l.contains("panicked")).take(5).collect();
     if !bad.is_empty() {
