@@ -1,5 +1,6 @@
 //! Storage of Idempotency-Key records (24 h).
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::master_key::MasterKey;
@@ -47,7 +48,7 @@ pub fn begin(
     fingerprint: &str,
 ) -> Result<Begin, ApiError> {
     let row = tx
-        .query_row(
+        .query_row_cached(
             "SELECT fingerprint, state, status_code, response_headers, response_body, created_at
                FROM idempotency_keys WHERE principal_key = ?1 AND idem_key = ?2",
             params![principal, key],
@@ -83,7 +84,7 @@ pub fn begin(
             return Ok(Begin::Replay(Stored { status: status.unwrap_or(200) as u16, headers, body }));
         }
     }
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO idempotency_keys (principal_key, idem_key, fingerprint, state, created_at)
          VALUES (?1, ?2, ?3, 'in_progress', ?4)
          ON CONFLICT (principal_key, idem_key) DO UPDATE SET
@@ -104,7 +105,7 @@ pub fn finish(
     let headers = serde_json::to_string(&stored.headers).map_err(ApiError::internal)?;
     let id = row_id(principal, key);
     let body = seal::seal(master, &cell(&id), &stored.body);
-    tx.execute(
+    tx.execute_cached(
         "UPDATE idempotency_keys SET state = 'done', status_code = ?3, response_headers = ?4, response_body = ?5
           WHERE principal_key = ?1 AND idem_key = ?2",
         params![principal, key, stored.status as i64, headers, body],
@@ -113,11 +114,14 @@ pub fn finish(
 }
 
 pub fn release(tx: &Connection, principal: &str, key: &str) -> Result<(), ApiError> {
-    tx.execute("DELETE FROM idempotency_keys WHERE principal_key = ?1 AND idem_key = ?2", params![principal, key])?;
+    tx.execute_cached(
+        "DELETE FROM idempotency_keys WHERE principal_key = ?1 AND idem_key = ?2",
+        params![principal, key],
+    )?;
     Ok(())
 }
 
 /// Deletes records older than the replay window; returns how many.
 pub fn purge_expired(conn: &Connection) -> Result<usize, ApiError> {
-    Ok(conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?1", params![ago(TTL_HOURS * 60)])?)
+    Ok(conn.execute_cached("DELETE FROM idempotency_keys WHERE created_at < ?1", params![ago(TTL_HOURS * 60)])?)
 }

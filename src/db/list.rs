@@ -2,6 +2,7 @@
 //! fields; `list`, `get` and `delete_row` give every resource paging (offset, page or keyset
 //! cursor), sorting, filtering, search and totals, tenant-scoped by construction.
 
+use crate::db::Cached;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
@@ -290,8 +291,8 @@ pub fn get<R: Resource>(conn: &Connection, scope: Scope, id: &str) -> Result<R, 
 /// Deletes the row `id` of `table` within the tenant; 404 if nothing was deleted.
 pub fn delete_row(conn: &Connection, table: &str, tenant: Option<&str>, id: &str, what: &str) -> Result<(), ApiError> {
     let n = match tenant {
-        Some(t) => conn.execute(&format!("DELETE FROM {table} WHERE id = ?1 AND tenant_id = ?2"), [id, t])?,
-        None => conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?,
+        Some(t) => conn.execute_cached(&format!("DELETE FROM {table} WHERE id = ?1 AND tenant_id = ?2"), [id, t])?,
+        None => conn.execute_cached(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?,
     };
     if n == 0 { Err(ApiError::not_found(what)) } else { Ok(()) }
 }
@@ -314,6 +315,6 @@ impl super::Db {
 
     /// One `R` by id, scoped to `tenant` when given; 404 when absent or another tenant's.
     pub async fn fetch<R: Resource>(&self, tenant: Option<String>, id: String) -> Result<R, ApiError> {
-        self.read(move |c| get::<R>(c, tenant.as_deref().map_or(Scope::AnyTenant, Scope::Tenant), &id)).await
+        self.read_key(|c| get::<R>(c, tenant.as_deref().map_or(Scope::AnyTenant, Scope::Tenant), &id))
     }
 }

@@ -78,16 +78,24 @@ impl Drop for Writer {
 
 /// Runs `f` inside a savepoint: released when it succeeds, rolled back when it fails or panics.
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-    conn.execute_batch("SAVEPOINT w")?;
+    step(conn, "SAVEPOINT w")?;
     let out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
         Ok(out) => out,
         Err(_) => Err(ApiError::internal("a database write panicked")),
     };
     match &out {
-        Ok(_) => conn.execute_batch("RELEASE w")?,
-        Err(_) => conn.execute_batch("ROLLBACK TO w; RELEASE w")?,
+        Ok(_) => step(conn, "RELEASE w")?,
+        Err(_) => {
+            step(conn, "ROLLBACK TO w")?;
+            step(conn, "RELEASE w")?
+        }
     }
     out
+}
+
+/// Runs one statement kept prepared (these run several times per write).
+fn step(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// The writer loop: wait for a write, take whatever else is queued, run them all, commit once.
@@ -118,7 +126,7 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) 
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = step(&conn, "BEGIN IMMEDIATE") {
             let error = ApiError::from(e);
             for job in batch {
                 job(Err(&error))(Some(&error));
@@ -126,7 +134,7 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) 
             continue;
         }
         let replies: Vec<Reply> = batch.into_iter().map(|job| job(Ok(&conn))).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(ApiError::from);
+        let commit = step(&conn, "COMMIT").map_err(ApiError::from);
         if commit.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }

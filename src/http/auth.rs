@@ -154,8 +154,7 @@ async fn lookup(
     if let Some(p) = state.principals.get(&hash, epoch) {
         return Ok(Some(p));
     }
-    let key = hash.clone();
-    let found = state.db.read(move |c| find(c, &key)).await?;
+    let found = state.db.read_key(|c| find(c, &hash))?;
     if let Some(p) = &found {
         state.principals.put(hash, epoch, p);
     }

@@ -1,6 +1,7 @@
 //! Audit SQL: appending hash-chained records (inside the caller's transaction), content reads,
 //! and verifying the chain.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Actor, ContentRead, Entry};
@@ -51,7 +52,9 @@ fn record_hash(
 /// Appends one audit record. Call it inside the transaction of the change it records.
 pub fn record(tx: &Connection, actor: &Actor, e: Entry) -> Result<String, ApiError> {
     let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),

@@ -1,5 +1,6 @@
 //! Credential lookups: API tokens and sessions to principals, and session rows.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::now;
@@ -134,7 +135,7 @@ pub fn create_session(
     csrf: &str,
     expires_at: &str,
 ) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO sessions (id, user_id, csrf_token, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hash, user_id, csrf, expires_at, now()],
     )?;
@@ -142,15 +143,15 @@ pub fn create_session(
 }
 
 pub fn session_expiry(conn: &Connection, hash: &str) -> Result<Option<String>, ApiError> {
-    Ok(conn.query_row("SELECT expires_at FROM sessions WHERE id = ?1", [hash], |r| r.get(0)).optional()?)
+    Ok(conn.query_row_cached("SELECT expires_at FROM sessions WHERE id = ?1", [hash], |r| r.get(0)).optional()?)
 }
 
 pub fn delete_session(tx: &Connection, hash: &str) -> Result<(), ApiError> {
-    tx.execute("DELETE FROM sessions WHERE id = ?1", [hash])?;
+    tx.execute_cached("DELETE FROM sessions WHERE id = ?1", [hash])?;
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 pub fn purge_expired_sessions(conn: &Connection) -> Result<usize, ApiError> {
-    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?)
+    Ok(conn.execute_cached("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?)
 }

@@ -1,5 +1,6 @@
 //! Ledger SQL. Every change of a tenant's credit is one row; the balance is their sum.
 
+use crate::db::Cached;
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -10,7 +11,7 @@ use crate::http::error::ApiError;
 
 /// A tenant's currency (its plan's) and low-balance threshold.
 pub fn settings(conn: &Connection, tenant: &str) -> Result<(String, i64), ApiError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT p.currency, t.low_balance_threshold_minor FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?1",
         [tenant],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -18,8 +19,11 @@ pub fn settings(conn: &Connection, tenant: &str) -> Result<(String, i64), ApiErr
 }
 
 pub fn balance(conn: &Connection, tenant: &str) -> Result<i64, ApiError> {
-    Ok(conn
-        .query_row("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE tenant_id = ?1", [tenant], |r| r.get(0))?)
+    Ok(conn.query_row_cached(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE tenant_id = ?1",
+        [tenant],
+        |r| r.get(0),
+    )?)
 }
 
 pub struct Change<'a> {
@@ -38,7 +42,7 @@ pub fn append(tx: &Connection, tenant: &str, c: Change) -> Result<Transaction, A
     let after = before + c.amount_minor;
     let id = new_id();
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO ledger (id, tenant_id, kind, amount_minor, balance_after_minor, currency, note, reference, actor_label,
             created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -58,7 +62,7 @@ pub fn append(tx: &Connection, tenant: &str, c: Change) -> Result<Transaction, A
 /// The last payment's amount and time, if any.
 pub fn last_payment(conn: &Connection, tenant: &str) -> Result<Option<(i64, String)>, ApiError> {
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT amount_minor, created_at FROM payments WHERE tenant_id = ?1 AND status = 'captured'
               ORDER BY created_at DESC LIMIT 1",
             [tenant],
@@ -71,7 +75,7 @@ pub fn last_payment(conn: &Connection, tenant: &str) -> Result<Option<(i64, Stri
 pub fn usage_this_month(conn: &Connection, tenant: &str) -> Result<i64, ApiError> {
     let start = chrono::Utc::now().date_naive().with_day0(0).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc());
     let start = crate::db::format_time(start.unwrap_or_else(chrono::Utc::now));
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT COALESCE(-SUM(amount_minor), 0) FROM ledger WHERE tenant_id = ?1 AND kind = 'usage' AND created_at >= ?2",
         params![tenant, start],
         |r| r.get(0),

@@ -1,6 +1,7 @@
 //! Applying payment-provider events: payments mark invoices paid or failed, subscription events
 //! change a subscription's status or plan. Each event is stored once, by its id.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -24,7 +25,10 @@ impl Outcome {
 }
 
 pub fn seen(conn: &Connection, event_id: &str) -> Result<bool, ApiError> {
-    Ok(conn.query_row("SELECT 1 FROM billing_events WHERE event_id = ?1", [event_id], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .query_row_cached("SELECT 1 FROM billing_events WHERE event_id = ?1", [event_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 fn tenant_exists(tx: &Connection, id: &str) -> Result<bool, ApiError> {
@@ -46,7 +50,7 @@ pub fn apply_and_store(tx: &Connection, event_id: &str, body: &Value, raw: &str)
         Outcome::new("ignored", format!("event type `{kind}` is not handled"))
     };
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO billing_events (id, event_id, event_type, tenant_id, invoice_id, outcome, detail, payload, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![new_id(), event_id, kind, result.tenant_id, result.invoice_id, result.outcome, result.detail, raw, ts],
@@ -60,7 +64,7 @@ fn payment(tx: &Connection, kind: &str, entity: &Value) -> Result<Outcome, ApiEr
         return Ok(Outcome::new("error", "notes.tenantId and notes.invoiceId are required".to_string()));
     };
     let belongs = tx
-        .query_row("SELECT 1 FROM invoices WHERE id = ?1 AND tenant_id = ?2", [&invoice, &tenant], |_| Ok(()))
+        .query_row_cached("SELECT 1 FROM invoices WHERE id = ?1 AND tenant_id = ?2", [&invoice, &tenant], |_| Ok(()))
         .optional()?
         .is_some();
     if !belongs {
@@ -75,7 +79,7 @@ fn payment(tx: &Connection, kind: &str, entity: &Value) -> Result<Outcome, ApiEr
         &invoice,
     )?;
     let after = invoices::set_status(tx, &invoice, status, captured.then_some(reference.as_str()))?;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO payments (id, tenant_id, invoice_id, provider_ref, amount_minor, currency, status, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -90,7 +94,7 @@ fn payment(tx: &Connection, kind: &str, entity: &Value) -> Result<Outcome, ApiEr
         ],
     )?;
     let payment_status = if captured { "current" } else { "overdue" };
-    tx.execute(
+    tx.execute_cached(
         "UPDATE tenants SET payment_status = ?2, updated_at = ?3 WHERE id = ?1",
         params![tenant, payment_status, now()],
     )?;
@@ -119,7 +123,7 @@ fn subscription(tx: &Connection, action: &str, entity: &Value) -> Result<Outcome
     let mut changes = serde_json::Map::new();
     let ts = now();
     if let Some(status) = status {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE subscriptions SET status = ?2, updated_at = ?3 WHERE tenant_id = ?1 AND status <> 'cancelled'",
             params![tenant, status, ts],
         )?;
@@ -128,7 +132,7 @@ fn subscription(tx: &Connection, action: &str, entity: &Value) -> Result<Outcome
             "paused" => "overdue",
             _ => "cancelled",
         };
-        tx.execute(
+        tx.execute_cached(
             "UPDATE tenants SET payment_status = ?2, updated_at = ?3 WHERE id = ?1",
             params![tenant, payment_status, ts],
         )?;

@@ -1,5 +1,6 @@
 //! Environments SQL.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use super::Environment;
@@ -15,7 +16,7 @@ fn taken(name: &str) -> ApiError {
 pub fn insert(tx: &Connection, tenant: &str, name: &str, description: &str) -> Result<Environment, ApiError> {
     let id = new_id();
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO environments (id, tenant_id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         params![id, tenant, name, description, ts],
     )
@@ -31,7 +32,7 @@ pub fn update(
     description: Option<&str>,
 ) -> Result<Environment, ApiError> {
     let n = tx
-        .execute(
+        .execute_cached(
             "UPDATE environments SET name = COALESCE(?3, name), description = COALESCE(?4, description), updated_at = ?5
               WHERE id = ?1 AND tenant_id = ?2",
             params![id, tenant, name, description, now()],

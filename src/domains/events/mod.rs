@@ -1,6 +1,7 @@
 //! Domain events (`billing.low_balance`, `tenant.suspended`, …) kept in an outbox table until the
 //! webhook deliverer sends them to subscribers.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use crate::db::{new_id, now};
@@ -14,7 +15,7 @@ pub fn record(
     payload: &serde_json::Value,
 ) -> Result<String, ApiError> {
     let id = new_id();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, tenant, kind, payload.to_string(), now()],
     )?;

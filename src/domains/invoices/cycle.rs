@@ -2,6 +2,7 @@
 //! invoice (and its plan's credits), and the date moves on by the plan's cycle; trials past
 //! their end are suspended. Suspended tenants are not billed.
 
+use crate::db::Cached;
 use chrono::{DateTime, Months, Utc};
 use rusqlite::{Connection, params};
 
@@ -102,7 +103,7 @@ pub fn run(tx: &Connection, now: DateTime<Utc>) -> Result<Report, ApiError> {
             report.invoices_issued += 1;
             start = end;
         }
-        tx.execute(
+        tx.execute_cached(
             "UPDATE subscriptions SET next_billing_date = ?2, updated_at = ?3 WHERE id = ?1",
             params![sub, format_time(start), format_time(now)],
         )?;
@@ -115,7 +116,7 @@ pub fn run(tx: &Connection, now: DateTime<Utc>) -> Result<Report, ApiError> {
         rows.collect::<Result<_, _>>()?
     };
     for tenant in expired {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE tenants SET status = 'suspended', status_before_suspend = 'trial', suspended_reason = 'trial expired',
                     updated_at = ?2 WHERE id = ?1",
             params![tenant, format_time(now)],

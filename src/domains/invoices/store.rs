@@ -1,5 +1,6 @@
 //! Invoices SQL: per-year numbering, issuing, payment status.
 
+use crate::db::Cached;
 use chrono::{Datelike, Utc};
 use rusqlite::{Connection, params};
 
@@ -10,11 +11,11 @@ use crate::http::error::ApiError;
 
 /// The next number of the year: `INV-2026-000001`.
 pub fn next_number(tx: &Connection, year: i32) -> Result<String, ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO invoice_counters (year, last) VALUES (?1, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
         [year],
     )?;
-    let n: i64 = tx.query_row("SELECT last FROM invoice_counters WHERE year = ?1", [year], |r| r.get(0))?;
+    let n: i64 = tx.query_row_cached("SELECT last FROM invoice_counters WHERE year = ?1", [year], |r| r.get(0))?;
     Ok(format!("INV-{year}-{n:06}"))
 }
 
@@ -34,7 +35,7 @@ pub fn insert(tx: &Connection, i: NewInvoice) -> Result<Invoice, ApiError> {
     let id = new_id();
     let number = next_number(tx, Utc::now().year())?;
     let due = format_time(Utc::now() + chrono::Duration::days(i.due_in_days));
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO invoices (id, tenant_id, subscription_id, plan_id, number, type, status, amount_minor, currency,
             period_start, period_end, due_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
@@ -60,7 +61,7 @@ pub fn insert(tx: &Connection, i: NewInvoice) -> Result<Invoice, ApiError> {
 pub fn set_status(tx: &Connection, id: &str, status: &str, payment_ref: Option<&str>) -> Result<Invoice, ApiError> {
     let ts = now();
     let paid_at = (status == "paid").then(|| ts.clone());
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "UPDATE invoices SET status = ?2, paid_at = COALESCE(?3, paid_at), payment_ref = COALESCE(?4, payment_ref),
                 updated_at = ?5 WHERE id = ?1",
         params![id, status, paid_at, payment_ref, ts],

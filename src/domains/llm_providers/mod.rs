@@ -4,6 +4,7 @@
 
 pub mod store;
 
+use crate::db::Cached;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -434,7 +435,7 @@ pub async fn check_providers(state: &AppState, only: Option<&str>) -> Result<usi
         .write(move |tx| {
             for (id, status, latency, error) in &outcomes {
                 let before: String =
-                    tx.query_row("SELECT status FROM llm_providers WHERE id = ?1", [id], |r| r.get(0))?;
+                    tx.query_row_cached("SELECT status FROM llm_providers WHERE id = ?1", [id], |r| r.get(0))?;
                 store::record_check(tx, id, status, *latency, error.as_deref())?;
                 if before != *status {
                     let mut entry = Entry::new(None, "llm_provider.health_changed", "llm_provider", id);

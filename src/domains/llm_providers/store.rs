@@ -1,5 +1,6 @@
 //! LLM provider SQL. `api_key_sealed` holds the key sealed to its row.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use super::{LlmProvider, ProviderModel};
@@ -35,7 +36,7 @@ fn models_json(models: Option<&[ProviderModel]>) -> Result<Option<String>, ApiEr
 pub fn insert(tx: &Connection, key: &MasterKey, f: Fields) -> Result<LlmProvider, ApiError> {
     let id = new_id();
     let name = f.name.unwrap_or_default();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO llm_providers (id, name, type, base_url, models, enabled, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
         params![
@@ -55,7 +56,7 @@ pub fn insert(tx: &Connection, key: &MasterKey, f: Fields) -> Result<LlmProvider
 
 pub fn update(tx: &Connection, key: &MasterKey, id: &str, f: Fields) -> Result<LlmProvider, ApiError> {
     let n = tx
-        .execute(
+        .execute_cached(
             "UPDATE llm_providers SET name = COALESCE(?2, name), type = COALESCE(?3, type), base_url = COALESCE(?4, base_url),
                     models = COALESCE(?5, models), enabled = COALESCE(?6, enabled), updated_at = ?7
               WHERE id = ?1",
@@ -80,7 +81,7 @@ pub fn update(tx: &Connection, key: &MasterKey, id: &str, f: Fields) -> Result<L
 fn set_key(tx: &Connection, key: &MasterKey, id: &str, change: Option<Option<&str>>) -> Result<(), ApiError> {
     if let Some(value) = change {
         let sealed = value.map(|v| seal_text(key, TABLE, COLUMN, id, v));
-        tx.execute("UPDATE llm_providers SET api_key_sealed = ?2 WHERE id = ?1", params![id, sealed])?;
+        tx.execute_cached("UPDATE llm_providers SET api_key_sealed = ?2 WHERE id = ?1", params![id, sealed])?;
     }
     Ok(())
 }
@@ -118,7 +119,7 @@ pub fn record_check(
     latency_ms: u64,
     error: Option<&str>,
 ) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE llm_providers SET status = ?2, last_checked_at = ?3, last_latency_ms = ?4, last_error = ?5 WHERE id = ?1",
         params![id, status, now(), latency_ms as i64, error],
     )?;
@@ -135,7 +136,7 @@ pub fn enabled(conn: &Connection) -> Result<Vec<LlmProvider>, ApiError> {
 
 /// The plan code of a tenant.
 pub fn tenant_plan(conn: &Connection, tenant: &str) -> Result<String, ApiError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT p.code FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?1",
         [tenant],
         |r| r.get(0),
@@ -146,7 +147,7 @@ pub fn tenant_plan(conn: &Connection, tenant: &str) -> Result<String, ApiError> 
 pub fn unknown_plans(conn: &Connection, codes: &[&str]) -> Result<Vec<String>, ApiError> {
     let mut missing = Vec::new();
     for code in codes {
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM plans WHERE code = ?1", [code], |r| r.get(0))?;
+        let n: i64 = conn.query_row_cached("SELECT COUNT(*) FROM plans WHERE code = ?1", [code], |r| r.get(0))?;
         if n == 0 {
             missing.push(code.to_string());
         }

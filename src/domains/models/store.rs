@@ -1,5 +1,6 @@
 //! Models SQL. The credentials (`token`, `clientKey`, `secretKey`) are sealed per row and column.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use super::Model;
@@ -35,7 +36,7 @@ pub struct Fields<'a> {
 pub fn insert(tx: &Connection, key: &MasterKey, tenant: &str, f: Fields) -> Result<Model, ApiError> {
     let id = new_id();
     let name = f.name.unwrap_or_default();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO models (id, tenant_id, name, description, provider, model_url, model_name, input_price_usd_per_mtok,
             output_price_usd_per_mtok, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?8, ?8)",
@@ -59,7 +60,7 @@ pub fn insert(tx: &Connection, key: &MasterKey, tenant: &str, f: Fields) -> Resu
 
 pub fn update(tx: &Connection, key: &MasterKey, tenant: &str, id: &str, f: Fields) -> Result<Model, ApiError> {
     let n = tx
-        .execute(
+        .execute_cached(
             "UPDATE models SET name = COALESCE(?3, name), description = COALESCE(?4, description),
                     provider = COALESCE(?5, provider), model_url = COALESCE(?6, model_url),
                     model_name = COALESCE(?7, model_name), updated_at = ?8
@@ -92,7 +93,7 @@ fn set_credentials(
     for ((_, column), change) in CREDENTIALS.iter().zip(creds) {
         if let Some(value) = change {
             let sealed = value.map(|v| seal_text(key, TABLE, column, id, v));
-            tx.execute(&format!("UPDATE models SET {column} = ?2 WHERE id = ?1"), params![id, sealed])?;
+            tx.execute_cached(&format!("UPDATE models SET {column} = ?2 WHERE id = ?1"), params![id, sealed])?;
         }
     }
     Ok(())
@@ -119,7 +120,7 @@ impl std::fmt::Debug for Endpoint {
 
 pub fn endpoint(conn: &Connection, key: &MasterKey, tenant: &str, id: &str) -> Result<Endpoint, ApiError> {
     let row = conn
-        .query_row(
+        .query_row_cached(
             "SELECT provider, model_url, model_name, token_sealed, client_key_sealed, secret_key_sealed, name,
                     input_price_usd_per_mtok, output_price_usd_per_mtok
                FROM models WHERE id = ?1 AND tenant_id = ?2",

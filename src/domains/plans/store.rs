@@ -1,5 +1,6 @@
 //! Plans SQL, including the four plans every installation starts with.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Plan;
@@ -20,7 +21,7 @@ const SEEDS: &[Seed] = &[
 pub fn seed(tx: &Connection) -> Result<(), rusqlite::Error> {
     for (code, name, price, credits, rate, features) in SEEDS {
         let ts = now();
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO plans (id, code, name, description, price_minor, currency, cycle, included_credits_minor,
                 rate_limit_per_minute, features, is_custom, created_at, updated_at)
              VALUES (?1, ?2, ?3, '', ?4, 'INR', 'monthly', ?5, ?6, ?7, 0, ?8, ?8)
@@ -42,8 +43,9 @@ pub fn seed(tx: &Connection) -> Result<(), rusqlite::Error> {
 
 /// A plan by id or by code.
 pub fn find(conn: &Connection, id_or_code: &str) -> Result<Option<Plan>, ApiError> {
-    let id: Option<String> =
-        conn.query_row("SELECT id FROM plans WHERE id = ?1 OR code = ?1", [id_or_code], |r| r.get(0)).optional()?;
+    let id: Option<String> = conn
+        .query_row_cached("SELECT id FROM plans WHERE id = ?1 OR code = ?1", [id_or_code], |r| r.get(0))
+        .optional()?;
     id.map(|id| get::<Plan>(conn, Scope::AnyTenant, &id)).transpose()
 }
 
@@ -57,7 +59,7 @@ pub struct NewCustomPlan<'a> {
 pub fn insert_custom(tx: &Connection, p: NewCustomPlan) -> Result<Plan, ApiError> {
     let id = new_id();
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO plans (id, code, name, price_minor, currency, cycle, is_custom, region_id, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'INR', ?5, 1, ?6, ?7, ?7)",
         params![id, format!("custom-{id}"), p.name, p.price_minor, p.cycle, p.region_id, ts],
@@ -87,7 +89,7 @@ pub fn insert(tx: &Connection, f: PlanFields) -> Result<Plan, ApiError> {
     let id = new_id();
     let ts = now();
     let code = f.code.unwrap_or_default();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO plans (id, code, name, description, price_minor, currency, cycle, included_credits_minor,
             rate_limit_per_minute, features, is_custom, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11)",
@@ -111,7 +113,7 @@ pub fn insert(tx: &Connection, f: PlanFields) -> Result<Plan, ApiError> {
 
 pub fn update(tx: &Connection, id: &str, f: PlanFields) -> Result<Plan, ApiError> {
     let features = f.features.map(|v| serde_json::to_string(v).unwrap_or_default());
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "UPDATE plans SET name = COALESCE(?2, name), description = COALESCE(?3, description),
                 price_minor = COALESCE(?4, price_minor), currency = COALESCE(?5, currency), cycle = COALESCE(?6, cycle),
                 included_credits_minor = COALESCE(?7, included_credits_minor), features = COALESCE(?8, features),
@@ -133,7 +135,7 @@ pub fn update(tx: &Connection, id: &str, f: PlanFields) -> Result<Plan, ApiError
         return Err(ApiError::not_found(Plan::NAME));
     }
     if let Some(rate) = f.rate_limit_per_minute {
-        tx.execute("UPDATE plans SET rate_limit_per_minute = ?2 WHERE id = ?1", params![id, rate])?;
+        tx.execute_cached("UPDATE plans SET rate_limit_per_minute = ?2 WHERE id = ?1", params![id, rate])?;
     }
     get::<Plan>(tx, Scope::AnyTenant, id)
 }

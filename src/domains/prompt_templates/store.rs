@@ -1,6 +1,7 @@
 //! Prompt template SQL: writes keep the previous state as a version; LLM calls are recorded and
 //! debited from the tenant's credits.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use super::{PromptTemplate, VariableSet};
@@ -24,7 +25,7 @@ fn sets_json(s: Option<&[VariableSet]>) -> Option<String> {
 
 pub fn insert(tx: &Connection, tenant: &str, f: Fields) -> Result<PromptTemplate, ApiError> {
     let id = new_id();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO prompt_templates (id, tenant_id, environment_id, model_id, name, description, prompt_text, variables,
             variable_sets, version, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
@@ -48,12 +49,12 @@ pub fn insert(tx: &Connection, tenant: &str, f: Fields) -> Result<PromptTemplate
 pub fn update(tx: &Connection, tenant: &str, before: &PromptTemplate, f: Fields) -> Result<PromptTemplate, ApiError> {
     let snapshot = poem_openapi::types::ToJSON::to_json(before).unwrap_or_default().to_string();
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO prompt_template_versions (id, template_id, tenant_id, version, snapshot, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![new_id(), before.id, tenant, before.version, snapshot, ts],
     )?;
-    tx.execute(
+    tx.execute_cached(
         "UPDATE prompt_templates SET name = COALESCE(?3, name), description = COALESCE(?4, description),
                 prompt_text = COALESCE(?5, prompt_text), variables = COALESCE(?6, variables),
                 variable_sets = COALESCE(?7, variable_sets), version = version + 1, updated_at = ?8
@@ -61,10 +62,10 @@ pub fn update(tx: &Connection, tenant: &str, before: &PromptTemplate, f: Fields)
         params![before.id, tenant, f.name, f.description, f.prompt_text, f.variables, sets_json(f.variable_sets), ts],
     )?;
     if let Some(env) = f.environment_id {
-        tx.execute("UPDATE prompt_templates SET environment_id = ?2 WHERE id = ?1", params![before.id, env])?;
+        tx.execute_cached("UPDATE prompt_templates SET environment_id = ?2 WHERE id = ?1", params![before.id, env])?;
     }
     if let Some(model) = f.model_id {
-        tx.execute("UPDATE prompt_templates SET model_id = ?2 WHERE id = ?1", params![before.id, model])?;
+        tx.execute_cached("UPDATE prompt_templates SET model_id = ?2 WHERE id = ?1", params![before.id, model])?;
     }
     get::<PromptTemplate>(tx, Scope::Tenant(tenant), &before.id)
 }
@@ -76,7 +77,7 @@ pub fn version(conn: &Connection, tenant: &str, id: &str, n: i64) -> Result<serd
         return Ok(poem_openapi::types::ToJSON::to_json(&current).unwrap_or_default());
     }
     let snapshot: String = conn
-        .query_row(
+        .query_row_cached(
             "SELECT snapshot FROM prompt_template_versions WHERE template_id = ?1 AND tenant_id = ?2 AND version = ?3",
             params![id, tenant, n],
             |r| r.get(0),
@@ -106,7 +107,7 @@ pub struct Call<'a> {
 
 /// Records an LLM call; a successful one is debited from the tenant's credits.
 pub fn record_call(tx: &Connection, c: &Call) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO llm_calls (id, tenant_id, model_id, source_type, source_id, provider, model_name, input_tokens,
             output_tokens, cost_usd, cost_minor, duration_ms, status, error, created_at)
          VALUES (?1, ?2, ?3, 'prompt_template', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -144,16 +145,16 @@ pub fn record_call(tx: &Connection, c: &Call) -> Result<(), ApiError> {
 }
 
 pub fn set_output(tx: &Connection, id: &str, output: &str) -> Result<(), ApiError> {
-    tx.execute("UPDATE prompt_templates SET last_output = ?2 WHERE id = ?1", params![id, output])?;
+    tx.execute_cached("UPDATE prompt_templates SET last_output = ?2 WHERE id = ?1", params![id, output])?;
     Ok(())
 }
 
 pub fn last_output(conn: &Connection, id: &str) -> Result<Option<String>, ApiError> {
-    Ok(conn.query_row("SELECT last_output FROM prompt_templates WHERE id = ?1", [id], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT last_output FROM prompt_templates WHERE id = ?1", [id], |r| r.get(0))?)
 }
 
 pub fn set_sentiment(tx: &Connection, id: &str, raw: &str, result: Option<&str>) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE prompt_templates SET raw_sentiment = ?2, result_sentiment = ?3 WHERE id = ?1",
         params![id, raw, result],
     )?;
@@ -162,10 +163,11 @@ pub fn set_sentiment(tx: &Connection, id: &str, raw: &str, result: Option<&str>)
 
 /// 400 naming `field` unless `table` has row `id` in the tenant.
 pub fn require_own(conn: &Connection, table: &str, field: &str, tenant: &str, id: &str) -> Result<(), ApiError> {
-    let found: i64 =
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table} WHERE id = ?1 AND tenant_id = ?2"), [id, tenant], |r| {
-            r.get(0)
-        })?;
+    let found: i64 = conn.query_row_cached(
+        &format!("SELECT COUNT(*) FROM {table} WHERE id = ?1 AND tenant_id = ?2"),
+        [id, tenant],
+        |r| r.get(0),
+    )?;
     if found == 0 { Err(ApiError::field(field, "no such resource in this tenant")) } else { Ok(()) }
 }
 

@@ -2,6 +2,7 @@
 //! impersonation by an operator, and billing overrides. Every transition is audited with its
 //! actor and reason.
 
+use crate::db::Cached;
 use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -161,12 +162,15 @@ impl TenantLifecycleApi {
                     .ok_or_else(|| ApiError::bad_request("Tenant has no active subscription"))?;
                 let now_t = Utc::now();
                 let (ts, next) = (format_time(now_t), format_time(cycle::first_of_next_month(now_t)));
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE subscriptions SET status = 'active', start_date = ?2, billing_activated_on = ?2,
                             billing_start_date = ?2, next_billing_date = ?3, updated_at = ?2 WHERE id = ?1",
                     params![sub.id, ts, next],
                 )?;
-                tx.execute("UPDATE tenants SET status = 'active', updated_at = ?2 WHERE id = ?1", params![id, ts])?;
+                tx.execute_cached(
+                    "UPDATE tenants SET status = 'active', updated_at = ?2 WHERE id = ?1",
+                    params![id, ts],
+                )?;
                 grant_plan_credits(tx, &id, &actor.label)?;
                 let after = get::<Tenant>(tx, Scope::AnyTenant, &id)?;
                 audit::store::record(
@@ -210,7 +214,7 @@ impl TenantLifecycleApi {
                 if matches!(before.status.as_str(), "suspended" | "cancelled") {
                     return Err(conflict(format!("Tenant is already {}", before.status)));
                 }
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE tenants SET status = 'suspended', status_before_suspend = ?2, suspended_reason = ?3, updated_at = ?4
                       WHERE id = ?1",
                     params![id, before.status, reason, now()],
@@ -247,9 +251,9 @@ impl TenantLifecycleApi {
                     return Err(conflict(format!("Tenant is {}, not suspended", before.status)));
                 }
                 let previous: Option<String> =
-                    tx.query_row("SELECT status_before_suspend FROM tenants WHERE id = ?1", [&id], |r| r.get(0))?;
+                    tx.query_row_cached("SELECT status_before_suspend FROM tenants WHERE id = ?1", [&id], |r| r.get(0))?;
                 let restored = previous.filter(|p| p != "suspended").unwrap_or_else(|| "active".into());
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE tenants SET status = ?2, status_before_suspend = NULL, suspended_reason = NULL, updated_at = ?3
                       WHERE id = ?1",
                     params![id, restored, now()],
@@ -369,7 +373,7 @@ fn apply_override(tx: &Connection, tenant: &Tenant, action: OverrideAction, valu
         OverrideAction::ExtendTrial => {
             let days = value.as_i64().unwrap_or(0);
             let current: Option<String> =
-                tx.query_row("SELECT trial_ends_at FROM tenants WHERE id = ?1", [id], |r| r.get(0))?;
+                tx.query_row_cached("SELECT trial_ends_at FROM tenants WHERE id = ?1", [id], |r| r.get(0))?;
             let from = current
                 .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c).ok())
                 .map(|c| c.with_timezone(&Utc))
@@ -377,7 +381,7 @@ fn apply_override(tx: &Connection, tenant: &Tenant, action: OverrideAction, valu
                 .unwrap_or_else(Utc::now);
             let ends = format_time(from + chrono::Duration::days(days));
             // A trial that had expired comes back.
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE tenants SET trial_ends_at = ?2, updated_at = ?3,
                         status = CASE WHEN status = 'suspended' AND status_before_suspend = 'trial' THEN 'trial'
                                       WHEN status = 'onboarding' THEN 'trial' ELSE status END
@@ -388,7 +392,7 @@ fn apply_override(tx: &Connection, tenant: &Tenant, action: OverrideAction, valu
         }
         OverrideAction::ApplyDiscount => {
             let pct = value.as_i64().unwrap_or(0);
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE subscriptions SET discount_percent = ?2, updated_at = ?3 WHERE tenant_id = ?1 AND status <> 'cancelled'",
                 params![id, pct, ts],
             )?;
@@ -399,7 +403,7 @@ fn apply_override(tx: &Connection, tenant: &Tenant, action: OverrideAction, valu
             let owned = get::<invoices::Invoice>(tx, Scope::Tenant(id), invoice)
                 .map_err(|_| ApiError::field("value", "no such invoice for this tenant"))?;
             let after = invoices::store::set_status(tx, &owned.id, "paid", Some("manual override"))?;
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE tenants SET payment_status = 'current', updated_at = ?2 WHERE id = ?1",
                 params![id, ts],
             )?;
@@ -427,7 +431,7 @@ fn apply_override(tx: &Connection, tenant: &Tenant, action: OverrideAction, valu
 
 /// Grants the tenant's plan credits (at activation and each billing cycle).
 pub fn grant_plan_credits(tx: &Connection, tenant: &str, actor: &str) -> Result<(), ApiError> {
-    let credits: i64 = tx.query_row(
+    let credits: i64 = tx.query_row_cached(
         "SELECT p.included_credits_minor FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?1",
         [tenant],
         |r| r.get(0),

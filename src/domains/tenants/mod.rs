@@ -4,6 +4,7 @@
 pub mod lifecycle;
 pub mod store;
 
+use crate::db::Cached;
 use std::collections::BTreeMap;
 
 use poem::web::Data;
@@ -485,7 +486,7 @@ impl TenantsApi {
                 let users = list::<User>(c, Scope::Tenant(&id), &q, Extra::default())?.items;
                 let subscription = store::subscription(c, &id)?;
                 let last = crate::domains::billing::store::last_payment(c, &id)?;
-                let discount: i64 = c.query_row(
+                let discount: i64 = c.query_row_cached(
                     "SELECT COALESCE(MAX(discount_percent), 0) FROM subscriptions WHERE tenant_id = ?1 AND status <> 'cancelled'",
                     [&id],
                     |r| r.get(0),
@@ -501,7 +502,7 @@ impl TenantsApi {
                 };
                 let count = |table: &str| -> Result<i64, ApiError> {
                     let extra = if table == "api_tokens" { " AND revoked_at IS NULL AND kind = 'standard'" } else { "" };
-                    Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = ?1{extra}"), [&id], |r| r.get(0))?)
+                    Ok(c.query_row_cached(&format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = ?1{extra}"), [&id], |r| r.get(0))?)
                 };
                 let usage = Usage {
                     monthly_usage_minor: crate::domains::billing::store::usage_this_month(c, &id)?,

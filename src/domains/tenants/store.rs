@@ -1,5 +1,6 @@
 //! Tenants SQL: creation with admin user and subscription, updates, lookups.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{BillingProfile, Subscription, Tenant, TenantRef};
@@ -42,8 +43,10 @@ pub fn free_domain(conn: &Connection, wanted: Option<&str>, name: &str) -> Resul
     let base = wanted.map(|w| w.trim().to_lowercase()).unwrap_or_else(|| slug(name));
     let mut candidate = base.clone();
     for n in 2..1000 {
-        let taken =
-            conn.query_row("SELECT 1 FROM tenants WHERE domain = ?1", [&candidate], |_| Ok(())).optional()?.is_some();
+        let taken = conn
+            .query_row_cached("SELECT 1 FROM tenants WHERE domain = ?1", [&candidate], |_| Ok(()))
+            .optional()?
+            .is_some();
         if !taken {
             return Ok(candidate);
         }
@@ -64,7 +67,7 @@ pub fn insert(tx: &Connection, t: NewTenant) -> Result<(String, String), ApiErro
     let id = new_id();
     let ts = now();
     let b = t.billing;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO tenants (id, name, domain, plan_id, status, legal_name, gstin, tds_deduction, billing_name,
             billing_address, billing_city, billing_state, billing_country, billing_postal, phone, country, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'onboarding', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
@@ -88,7 +91,7 @@ pub fn insert(tx: &Connection, t: NewTenant) -> Result<(String, String), ApiErro
         ],
     )?;
     let sub = new_id();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO subscriptions (id, tenant_id, plan_id, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
         params![sub, id, t.plan_id, ts],
     )?;
@@ -113,7 +116,7 @@ pub fn update(tx: &Connection, id: &str, c: Changes) -> Result<Tenant, ApiError>
         Some("suspended") if before.status != "suspended" => Some(before.status.clone()),
         _ => None,
     };
-    tx.execute(
+    tx.execute_cached(
         "UPDATE tenants SET name = COALESCE(?2, name), domain = COALESCE(?3, domain), plan_id = COALESCE(?4, plan_id),
                 status = COALESCE(?5, status), status_before_suspend = COALESCE(?6, status_before_suspend),
                 feature_flags = COALESCE(?7, feature_flags), updated_at = ?8
@@ -121,10 +124,10 @@ pub fn update(tx: &Connection, id: &str, c: Changes) -> Result<Tenant, ApiError>
         params![id, c.name, c.domain, c.plan_id, c.status, before_suspend, c.feature_flags, ts],
     )?;
     if let Some(cap) = c.spend_cap_usd {
-        tx.execute("UPDATE tenants SET spend_cap_usd = ?2 WHERE id = ?1", params![id, cap])?;
+        tx.execute_cached("UPDATE tenants SET spend_cap_usd = ?2 WHERE id = ?1", params![id, cap])?;
     }
     if let Some(plan) = c.plan_id {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE subscriptions SET plan_id = ?2, updated_at = ?3 WHERE tenant_id = ?1 AND status <> 'cancelled'",
             params![id, plan, ts],
         )?;
@@ -133,7 +136,7 @@ pub fn update(tx: &Connection, id: &str, c: Changes) -> Result<Tenant, ApiError>
 }
 
 pub fn billing_profile(conn: &Connection, id: &str) -> Result<BillingProfile, ApiError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT legal_name, gstin, tds_deduction, billing_name, billing_address, billing_city, billing_state,
                 billing_country, billing_postal, phone, country FROM tenants WHERE id = ?1",
         [id],
@@ -157,7 +160,7 @@ pub fn billing_profile(conn: &Connection, id: &str) -> Result<BillingProfile, Ap
 
 pub fn subscription(conn: &Connection, tenant: &str) -> Result<Option<Subscription>, ApiError> {
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT id, plan_id, status, start_date, billing_activated_on, billing_start_date, next_billing_date,
                     created_at, updated_at
                FROM subscriptions WHERE tenant_id = ?1 ORDER BY created_at DESC LIMIT 1",

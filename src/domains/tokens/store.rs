@@ -1,5 +1,6 @@
 //! API token SQL. Only the SHA-256 of a token's secret is stored.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Token;
@@ -32,7 +33,7 @@ pub fn prefix_of(secret: &str) -> String {
 pub fn insert(tx: &Connection, t: NewToken, secret: &str) -> Result<Token, ApiError> {
     let id = new_id();
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO api_tokens (id, tenant_id, name, role, kind, prefix, token_hash, created_by_user_id,
             created_by_token_id, expires_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
@@ -55,7 +56,7 @@ pub fn insert(tx: &Connection, t: NewToken, secret: &str) -> Result<Token, ApiEr
 
 /// Whether a token with this secret is already registered.
 pub fn exists_for_secret(conn: &Connection, secret: &str) -> Result<bool, rusqlite::Error> {
-    conn.query_row(
+    conn.query_row_cached(
         "SELECT 1 FROM api_tokens WHERE token_hash = ?1",
         [crate::crypto::sha256_hex(secret.as_bytes())],
         |_| Ok(()),
@@ -67,7 +68,7 @@ pub fn exists_for_secret(conn: &Connection, secret: &str) -> Result<bool, rusqli
 /// Revokes a live token of the tenant; 404 if there is none.
 pub fn revoke(tx: &Connection, tenant: &str, id: &str) -> Result<Token, ApiError> {
     let ts = now();
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "UPDATE api_tokens SET revoked_at = ?3, updated_at = ?3
           WHERE id = ?1 AND tenant_id = ?2 AND revoked_at IS NULL AND kind = 'standard'",
         params![id, tenant, ts],

@@ -1,5 +1,6 @@
 //! Users SQL.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::User;
@@ -25,7 +26,7 @@ pub fn insert(tx: &Connection, u: NewUser) -> Result<User, ApiError> {
     if email_taken(tx, &email)? {
         return Err(ApiError::conflict(Code::AlreadyExists, format!("A user with email {email} already exists")));
     }
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO users (id, tenant_id, email, name, role, status, password_hash, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         params![id, u.tenant_id, email, u.name, u.role.as_str(), u.status, u.password_hash, ts],
@@ -35,7 +36,7 @@ pub fn insert(tx: &Connection, u: NewUser) -> Result<User, ApiError> {
 
 pub fn email_taken(conn: &Connection, email: &str) -> Result<bool, ApiError> {
     Ok(conn
-        .query_row("SELECT 1 FROM users WHERE email = ?1", [email.trim().to_lowercase()], |_| Ok(()))
+        .query_row_cached("SELECT 1 FROM users WHERE email = ?1", [email.trim().to_lowercase()], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -54,7 +55,7 @@ pub fn update(
         Scope::Tenant(t) => Some(t),
         Scope::AnyTenant => None,
     };
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "UPDATE users SET name = COALESCE(?3, name), role = COALESCE(?4, role), status = COALESCE(?5, status),
                 password_hash = COALESCE(?6, password_hash), updated_at = ?7
           WHERE id = ?1 AND (?2 IS NULL OR tenant_id = ?2)",
@@ -71,13 +72,13 @@ pub fn update(
 
 /// Ends every session of a user at once.
 pub fn end_sessions(tx: &Connection, user_id: &str) -> Result<usize, ApiError> {
-    Ok(tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+    Ok(tx.execute_cached("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
 }
 
 /// Deletes a user of the tenant and revokes the tokens they created.
 pub fn delete(tx: &Connection, tenant: &str, id: &str) -> Result<(), ApiError> {
     let ts = now();
-    tx.execute(
+    tx.execute_cached(
         "UPDATE api_tokens SET revoked_at = ?2, updated_at = ?2 WHERE created_by_user_id = ?1 AND revoked_at IS NULL",
         params![id, ts],
     )?;
@@ -94,7 +95,7 @@ pub struct LoginRecord {
 
 pub fn login_record(conn: &Connection, email: &str) -> Result<Option<LoginRecord>, ApiError> {
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT u.id, u.password_hash, u.status, t.status
                FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id WHERE u.email = ?1",
             [email],
@@ -106,11 +107,12 @@ pub fn login_record(conn: &Connection, email: &str) -> Result<Option<LoginRecord
 }
 
 pub fn mark_login(tx: &Connection, id: &str) -> Result<(), ApiError> {
-    tx.execute("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![id, now()])?;
+    tx.execute_cached("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![id, now()])?;
     Ok(())
 }
 
 /// Whether any platform operator exists.
 pub fn has_super_admin(conn: &Connection) -> Result<bool, rusqlite::Error> {
-    conn.query_row("SELECT COUNT(*) FROM users WHERE role = 'super_admin'", [], |r| r.get::<_, i64>(0)).map(|n| n > 0)
+    conn.query_row_cached("SELECT COUNT(*) FROM users WHERE role = 'super_admin'", [], |r| r.get::<_, i64>(0))
+        .map(|n| n > 0)
 }

@@ -1,5 +1,6 @@
 //! Variables SQL. `value_sealed` holds the value sealed under the master key, bound to its row.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Variable;
@@ -20,7 +21,9 @@ fn taken(name: &str) -> ApiError {
 /// 400 unless the environment is the tenant's.
 pub fn require_environment(conn: &Connection, tenant: &str, environment: &str) -> Result<(), ApiError> {
     let found = conn
-        .query_row("SELECT 1 FROM environments WHERE id = ?1 AND tenant_id = ?2", [environment, tenant], |_| Ok(()))
+        .query_row_cached("SELECT 1 FROM environments WHERE id = ?1 AND tenant_id = ?2", [environment, tenant], |_| {
+            Ok(())
+        })
         .optional()?;
     found.ok_or_else(|| ApiError::field("environmentId", "no such environment"))
 }
@@ -36,7 +39,7 @@ pub fn insert(tx: &Connection, key: &MasterKey, tenant: &str, v: NewVariable) ->
     require_environment(tx, tenant, v.environment_id)?;
     let id = new_id();
     let sealed = v.value.map(|p| seal_text(key, TABLE, COLUMN, &id, p));
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO variables (id, tenant_id, environment_id, name, description, value_sealed, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
         params![id, tenant, v.environment_id, v.name, v.description, sealed, now()],
@@ -58,7 +61,7 @@ pub fn update(tx: &Connection, key: &MasterKey, tenant: &str, id: &str, c: Chang
         require_environment(tx, tenant, env)?;
     }
     let n = tx
-        .execute(
+        .execute_cached(
             "UPDATE variables SET environment_id = COALESCE(?3, environment_id), name = COALESCE(?4, name),
                     description = COALESCE(?5, description), updated_at = ?6
               WHERE id = ?1 AND tenant_id = ?2",
@@ -70,7 +73,7 @@ pub fn update(tx: &Connection, key: &MasterKey, tenant: &str, id: &str, c: Chang
     }
     if let Some(value) = c.value {
         let sealed = value.map(|p| seal_text(key, TABLE, COLUMN, id, p));
-        tx.execute("UPDATE variables SET value_sealed = ?2 WHERE id = ?1", params![id, sealed])?;
+        tx.execute_cached("UPDATE variables SET value_sealed = ?2 WHERE id = ?1", params![id, sealed])?;
     }
     get::<Variable>(tx, Scope::Tenant(tenant), id)
 }

@@ -1,5 +1,6 @@
 //! Workflow entity SQL, and the usage of entities by workflows.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Argument, WorkflowEntity, WorkflowRef};
@@ -20,9 +21,11 @@ pub struct Fields<'a> {
 
 /// 400 unless the entity type is the tenant's.
 pub fn require_type(conn: &Connection, tenant: &str, id: &str) -> Result<(), ApiError> {
-    conn.query_row("SELECT 1 FROM workflow_entity_types WHERE id = ?1 AND tenant_id = ?2", [id, tenant], |_| Ok(()))
-        .optional()?
-        .ok_or_else(|| ApiError::field("workflowEntityTypeId", "no such workflow entity type"))
+    conn.query_row_cached("SELECT 1 FROM workflow_entity_types WHERE id = ?1 AND tenant_id = ?2", [id, tenant], |_| {
+        Ok(())
+    })
+    .optional()?
+    .ok_or_else(|| ApiError::field("workflowEntityTypeId", "no such workflow entity type"))
 }
 
 fn arguments_json(a: Option<&[Argument]>) -> Option<String> {
@@ -33,7 +36,7 @@ pub fn insert(tx: &Connection, tenant: &str, f: Fields) -> Result<WorkflowEntity
     let type_id = f.entity_type_id.unwrap_or_default();
     require_type(tx, tenant, type_id)?;
     let id = new_id();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO workflow_entities (id, tenant_id, entity_type_id, name, description, condition_json, script, tf_condition,
             arguments_json, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -57,7 +60,7 @@ pub fn update(tx: &Connection, tenant: &str, id: &str, f: Fields) -> Result<Work
     if let Some(t) = f.entity_type_id {
         require_type(tx, tenant, t)?;
     }
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "UPDATE workflow_entities SET entity_type_id = COALESCE(?3, entity_type_id), name = COALESCE(?4, name),
                 description = COALESCE(?5, description), arguments_json = COALESCE(?6, arguments_json), updated_at = ?7
           WHERE id = ?1 AND tenant_id = ?2",
@@ -67,13 +70,13 @@ pub fn update(tx: &Connection, tenant: &str, id: &str, f: Fields) -> Result<Work
         return Err(ApiError::not_found(WorkflowEntity::NAME));
     }
     if let Some(c) = f.condition {
-        tx.execute("UPDATE workflow_entities SET condition_json = ?2 WHERE id = ?1", params![id, c])?;
+        tx.execute_cached("UPDATE workflow_entities SET condition_json = ?2 WHERE id = ?1", params![id, c])?;
     }
     if let Some(s) = f.script {
-        tx.execute("UPDATE workflow_entities SET script = ?2 WHERE id = ?1", params![id, s])?;
+        tx.execute_cached("UPDATE workflow_entities SET script = ?2 WHERE id = ?1", params![id, s])?;
     }
     if let Some(t) = f.tf_condition {
-        tx.execute("UPDATE workflow_entities SET tf_condition = ?2 WHERE id = ?1", params![id, t])?;
+        tx.execute_cached("UPDATE workflow_entities SET tf_condition = ?2 WHERE id = ?1", params![id, t])?;
     }
     get::<WorkflowEntity>(tx, Scope::Tenant(tenant), id)
 }
@@ -102,7 +105,7 @@ pub fn missing(conn: &Connection, tenant: &str, ids: &[String]) -> Result<Vec<St
 
 /// Replaces the recorded entity references of a workflow.
 pub fn set_refs(tx: &Connection, tenant: &str, workflow: &str, entities: &[String]) -> Result<(), ApiError> {
-    tx.execute("DELETE FROM workflow_entity_refs WHERE workflow_id = ?1", [workflow])?;
+    tx.execute_cached("DELETE FROM workflow_entity_refs WHERE workflow_id = ?1", [workflow])?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO workflow_entity_refs (workflow_id, entity_id, tenant_id) VALUES (?1, ?2, ?3)
          ON CONFLICT (workflow_id, entity_id) DO NOTHING",

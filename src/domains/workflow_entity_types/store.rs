@@ -1,5 +1,6 @@
 //! Workflow entity type SQL, including the built-in types every tenant has.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use super::BUILTIN;
@@ -14,7 +15,7 @@ fn taken(name: &str) -> ApiError {
 /// Creates the built-in types a tenant lacks.
 pub fn ensure_builtin(tx: &Connection, tenant: &str) -> Result<(), rusqlite::Error> {
     for (name, description) in BUILTIN {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO workflow_entity_types (id, tenant_id, name, description, builtin, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5) ON CONFLICT (tenant_id, name) DO NOTHING",
             params![new_id(), tenant, name, description, now()],
@@ -37,7 +38,7 @@ pub fn ensure_builtin_everywhere(conn: &Connection) -> Result<(), rusqlite::Erro
 }
 
 pub fn insert(tx: &Connection, id: &str, tenant: &str, name: &str, description: &str) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO workflow_entity_types (id, tenant_id, name, description, builtin, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
         params![id, tenant, name, description, now()],
@@ -53,7 +54,7 @@ pub fn update(
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE workflow_entity_types SET name = COALESCE(?3, name), description = COALESCE(?4, description), updated_at = ?5
           WHERE id = ?1 AND tenant_id = ?2",
         params![id, tenant, name, description, now()],
@@ -64,5 +65,5 @@ pub fn update(
 
 /// How many entities have this type.
 pub fn entities_using(conn: &Connection, id: &str) -> Result<i64, ApiError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM workflow_entities WHERE entity_type_id = ?1", [id], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT COUNT(*) FROM workflow_entities WHERE entity_type_id = ?1", [id], |r| r.get(0))?)
 }

@@ -1,5 +1,6 @@
 //! Workflows SQL.
 
+use crate::db::Cached;
 use rusqlite::{Connection, params};
 
 use crate::db::now;
@@ -15,7 +16,7 @@ pub struct Fields<'a> {
 }
 
 pub fn insert(tx: &Connection, id: &str, tenant: &str, f: Fields) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO workflows (id, tenant_id, environment_id, name, description, workflow_data, node_count, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         params![id, tenant, f.environment_id, f.name, f.description.unwrap_or(""), f.workflow_data, f.node_count, now()],
@@ -24,7 +25,7 @@ pub fn insert(tx: &Connection, id: &str, tenant: &str, f: Fields) -> Result<(), 
 }
 
 pub fn update(tx: &Connection, id: &str, tenant: &str, f: Fields) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE workflows SET environment_id = COALESCE(?3, environment_id), name = COALESCE(?4, name),
                 description = COALESCE(?5, description), workflow_data = COALESCE(?6, workflow_data),
                 node_count = COALESCE(?7, node_count), updated_at = ?8
