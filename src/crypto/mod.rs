@@ -3,6 +3,7 @@
 
 pub mod impersonation;
 pub mod master_key;
+pub mod password;
 pub mod rotate;
 pub mod seal;
 

@@ -167,16 +167,27 @@ pub fn list<R: Resource>(conn: &Connection, scope: Scope, q: &ListQuery, extra: 
         if cursor.values.len() != keys.len() {
             return Err(ApiError::invalid_query("cursor", "does not match this list"));
         }
-        let mut ors = Vec::new();
-        for i in 0..keys.len() {
-            let mut ands: Vec<String> = keys[..i].iter().map(|(c, _)| format!("{c} = ?")).collect();
-            args.extend(cursor.values[..i].iter().map(json_to_sql));
-            let (col, desc) = keys[i];
-            ands.push(format!("{col} {} ?", if desc { "<" } else { ">" }));
-            args.push(json_to_sql(&cursor.values[i]));
-            ors.push(format!("({})", ands.join(" AND ")));
+        let desc = keys[0].1;
+        if keys.iter().all(|k| k.1 == desc) {
+            // One direction: a row-value comparison, which walks the sort index from the cursor,
+            // so the last page costs what the first does.
+            let cols: Vec<&str> = keys.iter().map(|k| k.0).collect();
+            let marks = vec!["?"; keys.len()].join(", ");
+            conds.push(format!("({}) {} ({marks})", cols.join(", "), if desc { "<" } else { ">" }));
+            args.extend(cursor.values.iter().map(json_to_sql));
+        } else {
+            // Mixed directions: (a after x) or (a = x and b after y) or …
+            let mut ors = Vec::new();
+            for i in 0..keys.len() {
+                let mut ands: Vec<String> = keys[..i].iter().map(|(c, _)| format!("{c} = ?")).collect();
+                args.extend(cursor.values[..i].iter().map(json_to_sql));
+                let (col, desc) = keys[i];
+                ands.push(format!("{col} {} ?", if desc { "<" } else { ">" }));
+                args.push(json_to_sql(&cursor.values[i]));
+                ors.push(format!("({})", ands.join(" AND ")));
+            }
+            conds.push(format!("({})", ors.join(" OR ")));
         }
-        conds.push(format!("({})", ors.join(" OR ")));
     }
 
     let order: Vec<String> = keys.iter().map(|(c, d)| format!("{c} {}", if *d { "DESC" } else { "ASC" })).collect();

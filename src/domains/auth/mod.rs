@@ -103,9 +103,7 @@ impl AuthApi {
             .as_ref()
             .and_then(|r| r.password_hash.clone())
             .unwrap_or_else(|| crate::crypto::dummy_password_hash().to_string());
-        let verified = tokio::task::spawn_blocking(move || crate::crypto::verify_password(&password, &hash))
-            .await
-            .map_err(ApiError::internal)?;
+        let verified = crate::crypto::password::verify(password, hash).await?;
         let record = match record {
             Some(r) if verified && r.password_hash.is_some() => r,
             _ => {

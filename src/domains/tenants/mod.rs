@@ -373,7 +373,7 @@ impl TenantsApi {
             validate::text(&mut errors, field, value.as_deref(), 500);
         }
         errors.finish()?;
-        let password_hash = crate::crypto::hash_password(&b.password).map_err(ApiError::internal)?;
+        let password_hash = crate::crypto::password::hash(b.password.clone()).await?;
         let actor = ctx.principal.actor();
         let created = state
             .db

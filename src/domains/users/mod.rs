@@ -171,8 +171,12 @@ fn check_role(actor: Role, wanted: Role) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn hash(password: &str) -> Result<String, ApiError> {
-    crate::crypto::hash_password(password).map_err(ApiError::internal)
+/// The hash of a new password, if one was given.
+async fn hash(password: Option<&str>) -> Result<Option<String>, ApiError> {
+    match password {
+        Some(p) => crate::crypto::password::hash(p.to_string()).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 pub struct UsersApi;
@@ -213,7 +217,7 @@ impl UsersApi {
         errors.finish()?;
         let role = b.role.unwrap_or(Role::Member);
         check_role(ctx.principal.role, role)?;
-        let password_hash = b.password.as_deref().map(hash).transpose()?;
+        let password_hash = hash(b.password.as_deref()).await?;
         let actor = ctx.actor();
         let tenant = ctx.tenant_id;
         let user = state
@@ -336,7 +340,7 @@ async fn update_user(
     if own && (b.role.is_some_and(|r| r != target.role) || b.status.is_some_and(|s| s != target.status)) {
         return Err(ApiError::new(Code::InvalidState, "You cannot change your own role or status"));
     }
-    let password_hash = b.password.as_deref().map(hash).transpose()?;
+    let password_hash = hash(b.password.as_deref()).await?;
     let actor = ctx.actor();
     let tenant = ctx.tenant_id;
     let user = state
