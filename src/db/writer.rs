@@ -147,3 +147,50 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::StorageConfig;
+    use crate::db::Db;
+    use crate::http::error::ApiError;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failed_or_panicking_write_leaves_the_others_of_its_batch_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("w.db"), &StorageConfig::default()).unwrap();
+        db.conn().unwrap().execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)").unwrap();
+        let writes = (0..200i64).map(|n| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(move |c| {
+                    c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                    match n % 4 {
+                        1 => {
+                            Err(ApiError::conflict(crate::http::error::Code::AlreadyExists, "refused after its insert"))
+                        }
+                        2 if n % 8 == 2 => panic!("a write that panics"),
+                        _ => Ok(n),
+                    }
+                })
+                .await
+            })
+        });
+        let results = futures_util::future::join_all(writes).await;
+        let mut committed = Vec::new();
+        for (n, r) in results.into_iter().enumerate() {
+            match (n % 4, n % 8, r.unwrap()) {
+                (1, _, Err(e)) => assert_eq!(e.status().as_u16(), 409),
+                (2, 2, Err(e)) => assert_eq!(e.status().as_u16(), 500),
+                (_, _, Ok(v)) => committed.push(v),
+                (_, _, Err(e)) => panic!("write {n} failed: {e}"),
+            }
+        }
+        let stored: Vec<i64> = {
+            let conn = db.conn().unwrap();
+            let mut stmt = conn.prepare("SELECT n FROM t ORDER BY n").unwrap();
+            stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert_eq!(stored, committed, "exactly the writes that succeeded are in the file");
+        assert_eq!(stored.len(), 200 - 50 - 25);
+    }
+}

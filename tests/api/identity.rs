@@ -213,3 +213,30 @@ async fn you_cannot_lock_yourself_out() {
     let r = h.delete(&format!("/api/v1/users/{}", t.admin_user)).session(&s).send().await;
     assert_eq!(r.status, 409);
 }
+
+#[tokio::test]
+async fn a_role_change_applies_to_the_next_request() {
+    // Principals are cached between requests; a change to the user must still count at once.
+    let h = H::new();
+    let t = h.tenant("Roles").await;
+    let r = h
+        .post("/api/v1/users", json!({"email": "dev@roles.test", "role": "admin", "password": "member-pass-1"}))
+        .token(&t.admin)
+        .send()
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let s = h.login("dev@roles.test", "member-pass-1").await;
+    let create = |name: &'static str| h.post("/api/v1/environments", json!({"name": name})).session(&s);
+    assert_eq!(create("one").send().await.status, 201);
+    assert_eq!(create("two").send().await.status, 201, "served from the cache");
+
+    let r = h.patch(&format!("/api/v1/users/{id}"), json!({"role": "member"})).token(&t.admin).send().await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = create("three").send().await;
+    assert_eq!((r.status, r.error_code()), (403, "forbidden"), "{}", r.body);
+    assert_eq!(h.get("/api/v1/me").session(&s).send().await.body["role"], "member");
+
+    let r = h.patch(&format!("/api/v1/users/{id}"), json!({"role": "admin"})).token(&t.admin).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(create("four").send().await.status, 201);
+}

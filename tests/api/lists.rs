@@ -163,3 +163,74 @@ async fn sorting_search_and_filters() {
     assert_eq!(r.status, 400);
     assert!(r.body["details"]["fields"]["role"].as_str().unwrap().contains("one of"));
 }
+
+#[tokio::test]
+async fn totals_are_kept_for_whole_lists_and_capped_when_filtered() {
+    let h = H::new();
+    let t = h.tenant("Totals").await;
+    let other = h.tenant("Elsewhere").await;
+    let ids = seed(&h, &t, 3).await;
+    seed(&h, &other, 2).await;
+    let r = h.delete(&format!("/api/v1/environments/{}", ids[0])).token(&t.admin).send().await;
+    assert_eq!(r.status, 200);
+    let r = h.get("/api/v1/environments").token(&t.admin).send().await;
+    assert_eq!((r.header("x-total-count"), r.header("x-total-count-exact")), (Some("2"), Some("true")));
+    assert_eq!(r.body["pagination"]["totalExact"], true);
+
+    // Rows written by any path (here straight into the file) are counted.
+    let bulk = admin_appliance::db::list::TOTAL_CAP + 50;
+    h.sql(|c| {
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+             INSERT INTO environments (id, tenant_id, name, description, created_at, updated_at)
+             SELECT printf('00000000-0000-4000-8000-%012d', i), ?1, 'bulk-' || i, 'bulk row',
+                    '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z' FROM n",
+            rusqlite::params![t.id, bulk],
+        )
+        .unwrap()
+    });
+    let r = h.get("/api/v1/environments?limit=1").token(&t.admin).send().await;
+    assert_eq!(r.header("x-total-count"), Some((bulk + 2).to_string().as_str()));
+    assert_eq!(r.body["pagination"]["totalExact"], true);
+    let r = h.get("/api/v1/environments?limit=1").token(&other.admin).send().await;
+    assert_eq!(r.header("x-total-count"), Some("2"), "per tenant");
+
+    // A filtered list counts up to the cap and says when it stopped there.
+    let r = h.get("/api/v1/environments?limit=1&search=bulk").token(&t.admin).send().await;
+    let cap = admin_appliance::db::list::TOTAL_CAP.to_string();
+    assert_eq!((r.header("x-total-count"), r.header("x-total-count-exact")), (Some(cap.as_str()), Some("false")));
+    assert_eq!(r.body["pagination"]["totalExact"], false);
+    assert!(r.header("link").is_some(), "more pages still offered");
+    let r = h.get("/api/v1/environments?limit=1&search=env-0").token(&t.admin).send().await;
+    assert_eq!((r.header("x-total-count"), r.header("x-total-count-exact")), (Some("2"), Some("true")));
+}
+
+#[tokio::test]
+async fn cursors_over_mixed_sort_directions() {
+    let h = H::new();
+    let t = h.tenant("Mixed").await;
+    // Names repeat, so the second key decides within a name.
+    for i in 0..9 {
+        let r = h
+            .post("/api/v1/environments", json!({"name": format!("n{}-{i}", i % 3), "description": "x"}))
+            .token(&t.admin)
+            .send()
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let all = h.get("/api/v1/environments?limit=100&sort=-name,createdAt").token(&t.admin).send().await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    let expected = all.ids();
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/environments?limit=2&sort=-name,createdAt".to_string();
+    for _ in 0..10 {
+        let r = h.get(&url).token(&t.admin).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        seen.extend(r.ids());
+        match r.body["pagination"]["nextCursor"].as_str() {
+            Some(c) => url = format!("/api/v1/environments?limit=2&sort=-name,createdAt&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}
