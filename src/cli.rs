@@ -143,7 +143,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { listen, common } => {
             let config = load(&common, listen)?;
             init_logging(&config);
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            // Blocking threads run list queries; bounded so that a burst does not leave dozens of
+            // idle threads (and their allocator state) behind.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(32)
+                .build()
+                .map_err(|e| e.to_string())?;
             runtime.block_on(crate::server::serve(config))
         }
         Command::Init { common } => {

@@ -3,6 +3,9 @@
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // Panics are reported by location only: a panic message could carry request data.
     std::panic::set_hook(Box::new(|info| {

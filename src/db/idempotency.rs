@@ -19,8 +19,6 @@ pub fn cell(id: &str) -> Cell<'_> {
 
 /// How long a stored response is replayed.
 pub const TTL_HOURS: i64 = 24;
-/// An in-progress record older than this is taken to be from a crashed process and reused.
-const STALE_MINUTES: i64 = 5;
 
 pub struct Stored {
     pub status: u16,
@@ -32,22 +30,24 @@ pub enum Begin {
     Started,
     Replay(Stored),
     Mismatch,
-    InProgress,
 }
 
 fn ago(minutes: i64) -> String {
     super::format_time(chrono::Utc::now() - chrono::Duration::minutes(minutes))
 }
 
-/// Claims the key for this request, or says why it cannot be claimed.
-pub fn begin(
-    tx: &Connection,
+/// What a stored record says about a new request with the same key: replay it, refuse it
+/// (another request used the key), or go ahead (no live record). Read-only: while a request
+/// runs, its key is claimed in memory (`http/idempotency.rs`); the record is written when it
+/// finishes.
+pub fn lookup(
+    conn: &Connection,
     master: &MasterKey,
     principal: &str,
     key: &str,
     fingerprint: &str,
 ) -> Result<Begin, ApiError> {
-    let row = tx
+    let row = conn
         .query_row_cached(
             "SELECT fingerprint, state, status_code, response_headers, response_body, created_at
                FROM idempotency_keys WHERE principal_key = ?1 AND idem_key = ?2",
@@ -64,59 +64,46 @@ pub fn begin(
             },
         )
         .optional()?;
-    if let Some((fp, state, status, headers, body, created_at)) = row {
-        let expired = created_at < ago(TTL_HOURS * 60);
-        let stale = state == "in_progress" && created_at < ago(STALE_MINUTES);
-        if !expired && !stale {
-            if fp != fingerprint {
-                return Ok(Begin::Mismatch);
-            }
-            if state == "in_progress" {
-                return Ok(Begin::InProgress);
-            }
-            let headers: Vec<(String, String)> =
-                headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-            let id = row_id(principal, key);
-            let body = match body {
-                Some(sealed) => seal::open(master, &cell(&id), &sealed).map_err(ApiError::internal)?,
-                None => Vec::new(),
-            };
-            return Ok(Begin::Replay(Stored { status: status.unwrap_or(200) as u16, headers, body }));
-        }
+    // Only finished records count; an `in_progress` row can only be left by an older version
+    // that stopped mid-request.
+    let Some((fp, _, status, headers, body, _)) =
+        row.filter(|(_, state, _, _, _, created_at)| state == "done" && *created_at >= ago(TTL_HOURS * 60))
+    else {
+        return Ok(Begin::Started);
+    };
+    if fp != fingerprint {
+        return Ok(Begin::Mismatch);
     }
-    tx.execute_cached(
-        "INSERT INTO idempotency_keys (principal_key, idem_key, fingerprint, state, created_at)
-         VALUES (?1, ?2, ?3, 'in_progress', ?4)
-         ON CONFLICT (principal_key, idem_key) DO UPDATE SET
-           fingerprint = excluded.fingerprint, state = 'in_progress', status_code = NULL,
-           response_headers = NULL, response_body = NULL, created_at = excluded.created_at",
-        params![principal, key, fingerprint, super::now()],
-    )?;
-    Ok(Begin::Started)
+    let headers: Vec<(String, String)> = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    let id = row_id(principal, key);
+    let body = match body {
+        Some(sealed) => seal::open(master, &cell(&id), &sealed).map_err(ApiError::internal)?,
+        None => Vec::new(),
+    };
+    Ok(Begin::Replay(Stored { status: status.unwrap_or(200) as u16, headers, body }))
 }
 
+/// Stores the response of a finished request under its key.
 pub fn finish(
     tx: &Connection,
     master: &MasterKey,
     principal: &str,
     key: &str,
+    fingerprint: &str,
     stored: &Stored,
 ) -> Result<(), ApiError> {
     let headers = serde_json::to_string(&stored.headers).map_err(ApiError::internal)?;
     let id = row_id(principal, key);
     let body = seal::seal(master, &cell(&id), &stored.body);
     tx.execute_cached(
-        "UPDATE idempotency_keys SET state = 'done', status_code = ?3, response_headers = ?4, response_body = ?5
-          WHERE principal_key = ?1 AND idem_key = ?2",
-        params![principal, key, stored.status as i64, headers, body],
-    )?;
-    Ok(())
-}
-
-pub fn release(tx: &Connection, principal: &str, key: &str) -> Result<(), ApiError> {
-    tx.execute_cached(
-        "DELETE FROM idempotency_keys WHERE principal_key = ?1 AND idem_key = ?2",
-        params![principal, key],
+        "INSERT INTO idempotency_keys (principal_key, idem_key, fingerprint, state, status_code, response_headers,
+            response_body, created_at)
+         VALUES (?1, ?2, ?3, 'done', ?4, ?5, ?6, ?7)
+         ON CONFLICT (principal_key, idem_key) DO UPDATE SET
+           fingerprint = excluded.fingerprint, state = 'done', status_code = excluded.status_code,
+           response_headers = excluded.response_headers, response_body = excluded.response_body,
+           created_at = excluded.created_at",
+        params![principal, key, fingerprint, stored.status as i64, headers, body, super::now()],
     )?;
     Ok(())
 }

@@ -141,10 +141,13 @@ impl Db {
         if let Some(w) = self.writer.get() {
             return Ok(w);
         }
-        let conn = Connection::open(&self.path).map_err(ApiError::internal)?;
-        apply_pragmas(&conn, self.pragmas.synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
-        // A racing first write may have started one already; this connection is then dropped.
-        let _ = self.writer.set(writer::Writer::start(conn, self.auth_epoch.clone()));
+        let open = || -> Result<Connection, ApiError> {
+            let conn = Connection::open(&self.path).map_err(ApiError::internal)?;
+            apply_pragmas(&conn, self.pragmas.synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
+            Ok(conn)
+        };
+        // A racing first write may have started one already; these connections are then dropped.
+        let _ = self.writer.set(writer::Writer::start(open()?, open()?, self.auth_epoch.clone()));
         self.writer.get().ok_or_else(|| ApiError::internal("database writer unavailable"))
     }
 
@@ -206,7 +209,7 @@ pub fn now() -> String {
 }
 
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Parses an RFC 3339 time given by a client into the stored form.
@@ -251,4 +254,16 @@ pub fn backup(src: &Path, out: &Path) -> Result<(), String> {
     // A backup is a single self-contained file: leave it in rollback-journal mode.
     dest.pragma_update(None, "journal_mode", "DELETE").map_err(|e| e.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stored_times_have_a_fixed_width_so_text_order_is_time_order() {
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::microseconds(6);
+        assert_eq!(super::format_time(t), "2026-01-02T03:04:05.000006Z");
+        let whole = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(super::format_time(whole), "2026-01-02T03:04:05.000000Z");
+    }
 }

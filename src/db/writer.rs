@@ -8,6 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -22,22 +23,48 @@ type Reply = Box<dyn FnOnce(Option<&ApiError>) + Send>;
 /// A queued write: run on the writer's connection inside a savepoint (or told why it cannot be).
 type Job = Box<dyn FnOnce(Result<&Connection, &ApiError>) -> Reply + Send>;
 
+/// How often the WAL is copied back into the database file, off the writer thread.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// The handle to the writer thread; dropping it lets the thread finish its queue and waits.
 pub struct Writer {
     queue: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    stop_checkpoints: Option<mpsc::Sender<()>>,
+    checkpointer: Option<JoinHandle<()>>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; `auth_epoch` advances after every commit that changed
-    /// one of the auth tables (see `Db::auth_epoch`).
-    pub fn start(conn: Connection, auth_epoch: Arc<AtomicU64>) -> Self {
+    /// Starts the writer thread on `conn`, and a checkpointer on `checkpoints` that keeps the
+    /// WAL short so the writer never stops to do it; `auth_epoch` advances after every commit
+    /// that changed one of the auth tables (see `Db::auth_epoch`).
+    pub fn start(conn: Connection, checkpoints: Connection, auth_epoch: Arc<AtomicU64>) -> Self {
+        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+            tracing::warn!(error = %e, "cannot hand WAL checkpoints to their own thread");
+        }
         let (queue, jobs) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || run(conn, jobs, auth_epoch))
             .expect("cannot start the database writer thread");
-        Self { queue: Some(queue), thread: Some(thread) }
+        let (stop_checkpoints, stop) = mpsc::channel::<()>();
+        let checkpointer = std::thread::Builder::new()
+            .name("db-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+                    // PASSIVE: copies what it can without waiting for readers or the writer.
+                    if let Err(e) = checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+            })
+            .expect("cannot start the database checkpoint thread");
+        Self {
+            queue: Some(queue),
+            thread: Some(thread),
+            stop_checkpoints: Some(stop_checkpoints),
+            checkpointer: Some(checkpointer),
+        }
     }
 
     /// Queues `f`; its result arrives once the transaction holding it has committed.
@@ -70,7 +97,8 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         drop(self.queue.take());
-        if let Some(t) = self.thread.take() {
+        drop(self.stop_checkpoints.take());
+        for t in [self.thread.take(), self.checkpointer.take()].into_iter().flatten() {
             let _ = t.join();
         }
     }

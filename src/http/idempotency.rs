@@ -3,7 +3,8 @@
 //! 422 `idempotency_key_mismatch`; while the first is still running, 409
 //! `idempotency_key_in_progress`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
@@ -33,23 +34,21 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     let fingerprint = fingerprint(&state.master_key, req.method().as_str(), &req.uri().to_string(), &bytes);
     req.set_body(bytes);
 
-    let begin = {
-        let (pk, k, fp) = (principal_key.clone(), key.clone(), fingerprint.clone());
-        let key = state.master_key.clone();
-        state.db.write(move |tx| store::begin(tx, &key, &pk, &k, &fp)).await?
+    // The key is claimed in memory while the request runs (one process owns the data dir), and
+    // the record is written once, with the response, when it is done.
+    let Some(_claim) = Claim::take(&principal_key, &key) else {
+        return Err(ApiError::new(
+            Code::IdempotencyKeyInProgress,
+            "A request with this Idempotency-Key is still being processed",
+        )
+        .into());
     };
+    let begin = state.db.read_key(|c| store::lookup(c, &state.master_key, &principal_key, &key, &fingerprint))?;
     match begin {
         Begin::Mismatch => {
             return Err(ApiError::new(
                 Code::IdempotencyKeyMismatch,
                 "This Idempotency-Key was used with a different request",
-            )
-            .into());
-        }
-        Begin::InProgress => {
-            return Err(ApiError::new(
-                Code::IdempotencyKeyInProgress,
-                "A request with this Idempotency-Key is still being processed",
             )
             .into());
         }
@@ -62,12 +61,10 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         Err(e) => e.into_response(),
     };
     let status = resp.status();
-    // Failures that a retry may cure are not remembered: the key is released.
+    // Failures that a retry may cure are not remembered.
     let keep =
         !(status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS);
     if !keep {
-        let (pk, k) = (principal_key, key);
-        let _ = state.db.write(move |tx| store::release(tx, &pk, &k)).await;
         return Ok(resp);
     }
     let (parts, body) = resp.into_parts();
@@ -78,13 +75,35 @@ pub async fn handle<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .collect();
     let stored = Stored { status: parts.status.as_u16(), headers, body: body_bytes.clone() };
     {
-        let (pk, k, s) = (principal_key, key, stored);
+        let (pk, k, fp, s) = (principal_key, key, fingerprint, stored);
         let key = state.master_key.clone();
-        state.db.write(move |tx| store::finish(tx, &key, &pk, &k, &s)).await?;
+        state.db.write(move |tx| store::finish(tx, &key, &pk, &k, &fp, &s)).await?;
     }
     let mut resp = Response::from_parts(parts, Body::from(body_bytes));
     resp.headers_mut().remove("idempotent-replayed");
     Ok(resp)
+}
+
+/// A key being processed, released when the request is done (also if it fails or is dropped).
+struct Claim(String);
+
+fn claims() -> &'static Mutex<HashSet<String>> {
+    static CLAIMS: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    CLAIMS.get_or_init(Mutex::default)
+}
+
+impl Claim {
+    fn take(principal: &str, key: &str) -> Option<Claim> {
+        let id = store::row_id(principal, key);
+        let fresh = claims().lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone());
+        fresh.then_some(Claim(id))
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        claims().lock().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+    }
 }
 
 /// What identifies "the same request": method, path with query, and body; keyed with the

@@ -254,3 +254,24 @@ async fn sentiment_is_analysed_offline_for_prompt_and_output() {
     assert_eq!(stored.body["rawSentimentAnalysis"], r.body["rawSentimentAnalysis"]);
     assert_eq!(stored.body["version"], 1, "analysis is not a new version");
 }
+
+#[tokio::test]
+async fn an_idempotency_key_in_use_by_a_running_request_is_409() {
+    let h = H::new();
+    let t = h.tenant("Busy").await;
+    let slow = FakeLlm::start_mode(None, 200, Mode::Slow(1500)).await;
+    let m = model(&h, &t, "openai", format!("{}/v1", slow.base), "sk-busy").await;
+    let id = template(&h, &t, &m).await;
+    let url = format!("/api/v1/prompt-templates/{id}/execute");
+    let run =
+        || h.post(&url, json!({"variableSetName": "Happy User"})).token(&t.admin).header("idempotency-key", "run-1");
+    let (first, second) = tokio::join!(run().send(), async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        run().send().await
+    });
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!((second.status, second.error_code()), (409, "idempotency_key_in_progress"), "{}", second.text);
+    let third = run().send().await;
+    assert_eq!((third.status, third.header("idempotent-replayed")), (200, Some("true")));
+    assert_eq!(third.body, first.body);
+}
