@@ -59,11 +59,17 @@ pub fn openapi_json() -> String {
 }
 
 pub fn build(state: AppState) -> impl Endpoint {
+    with_middleware(routes(), state)
+}
+
+/// Every route, without the shared middleware and state. Generating the OpenAPI document takes
+/// a while, so `serve` builds this on another thread while it opens the database.
+pub fn routes() -> Route {
     let api = api_service();
     let spec = api.spec_endpoint();
     let spec2 = api.spec_endpoint();
     let docs = api.swagger_ui();
-    let route = Route::new()
+    Route::new()
         .at("/api/v1/openapi.json", get(spec))
         .at("/api/openapi.json", get(spec2))
         .nest("/api/docs", docs)
@@ -71,8 +77,7 @@ pub fn build(state: AppState) -> impl Endpoint {
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/", ui::serve)
-        .at("/*path", ui::serve);
-    with_middleware(route, state)
+        .at("/*path", ui::serve)
 }
 
 /// Wraps routes in the shared middleware (also used by tests to check it on their own routes).

@@ -11,13 +11,15 @@ use crate::state::AppState;
 
 pub async fn serve(config: Config) -> Result<(), String> {
     let started = std::time::Instant::now();
+    let routes = std::thread::spawn(crate::app::routes);
     let (db, key) = crate::bootstrap::init(&config)?;
     let _lock = crate::bootstrap::lock_data_dir(&config.storage.data_dir)?;
     let state = AppState::new(db.clone(), config.clone(), key);
     let scheduler = start_scheduler(&state).await?;
     let listen = config.server.listen;
     let listener = TcpListener::bind(listen);
-    let app = crate::app::build(state);
+    let routes = routes.join().map_err(|_| "building the routes failed".to_string())?;
+    let app = crate::app::with_middleware(routes, state);
     tracing::info!(%listen, data_dir = %config.storage.data_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "admin-appliance listening");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
     Server::new(listener)

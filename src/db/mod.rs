@@ -121,6 +121,8 @@ impl Db {
         let auth_epoch = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(cfg.pool_size)
+            // Further connections open when first needed, not all at start-up.
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
             // SQLite connections to a local file do not go stale; checking each one on checkout
             // would cost a statement per request.
