@@ -87,6 +87,7 @@ pub fn with_middleware(route: Route, state: AppState) -> impl Endpoint {
         .around(middleware::idempotency)
         .around(middleware::authenticate)
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::acknowledge)
         .around(middleware::request_context)
         .data(state)
         .data(limit)

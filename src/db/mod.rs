@@ -5,6 +5,8 @@
 pub mod idempotency;
 pub mod list;
 pub mod migrate;
+mod wal_sync;
+pub use wal_sync::FlushStats;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -143,13 +145,19 @@ impl Db {
         if let Some(w) = self.writer.get() {
             return Ok(w);
         }
-        let open = || -> Result<Connection, ApiError> {
+        let open = |synchronous| -> Result<Connection, ApiError> {
             let conn = Connection::open(&self.path).map_err(ApiError::internal)?;
-            apply_pragmas(&conn, self.pragmas.synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
+            apply_pragmas(&conn, synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
             Ok(conn)
         };
+        // FULL: the writer commits at NORMAL and `wal_sync` flushes the commits on its own thread.
+        let (conn, sync) = match self.pragmas.synchronous {
+            Synchronous::Full => (open(Synchronous::Normal)?, Some(wal_sync::WalSync::start(&self.path))),
+            Synchronous::Normal => (open(Synchronous::Normal)?, None),
+        };
+        let checkpoints = open(self.pragmas.synchronous)?;
         // A racing first write may have started one already; these connections are then dropped.
-        let _ = self.writer.set(writer::Writer::start(open()?, open()?, self.auth_epoch.clone()));
+        let _ = self.writer.set(writer::Writer::start(conn, checkpoints, self.auth_epoch.clone(), sync));
         self.writer.get().ok_or_else(|| ApiError::internal("database writer unavailable"))
     }
 
@@ -178,6 +186,25 @@ impl Db {
     pub fn read_key<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let conn = self.pool.get().map_err(ApiError::internal)?;
         f(&conn)
+    }
+
+    /// Runs `fut`, one request, and answers only once its writes are on disk: with FULL
+    /// durability its writes return at commit and are flushed together here, once per request
+    /// and shared with every other request committed meanwhile (see `wal_sync.rs`).
+    pub async fn acknowledged<F: Future>(&self, fut: F) -> Result<F::Output, ApiError> {
+        let (out, commit) = wal_sync::scope(fut).await;
+        if commit > 0
+            && let Some(sync) = self.writer.get().and_then(writer::Writer::sync)
+        {
+            sync.wait(commit).await?;
+        }
+        Ok(out)
+    }
+
+    /// With FULL durability (once the first write started the writer), how the flushing of
+    /// commits stands.
+    pub fn wal_flush_stats(&self) -> Option<FlushStats> {
+        self.writer.get().and_then(writer::Writer::sync).map(wal_sync::WalSync::stats)
     }
 
     /// Runs `f` as one atomic change: all of it is committed, or none of it if `f` fails. A

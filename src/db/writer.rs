@@ -1,8 +1,9 @@
 //! Group commit: every write of the running server goes through one writer thread, which takes
 //! the writes queued at that moment and runs them in one transaction, each inside its own
 //! savepoint. A write that fails rolls back to its savepoint alone; the others commit together,
-//! sharing one WAL append and (with `synchronous=FULL`) one fsync. Nobody hears back before the
-//! commit that holds their write has succeeded, so an acknowledged write is durable.
+//! sharing one WAL append. Nobody hears back before the commit that holds their write has
+//! succeeded; with `synchronous=FULL` nothing is acknowledged before that commit is also flushed
+//! to disk, by `wal_sync.rs` on its own thread (one flush for everything committed meanwhile).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::wal_sync::{self, WalSync};
 use crate::http::error::ApiError;
 
 /// Writes taken into one transaction at most; more wait for the next one.
@@ -32,20 +34,25 @@ pub struct Writer {
     thread: Option<JoinHandle<()>>,
     stop_checkpoints: Option<mpsc::Sender<()>>,
     checkpointer: Option<JoinHandle<()>>,
+    /// Flushes the WAL when the configured durability is FULL (the writer runs at NORMAL then).
+    sync: Option<Arc<WalSync>>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`, and a checkpointer on `checkpoints` that keeps the
     /// WAL short so the writer never stops to do it; `auth_epoch` advances after every commit
-    /// that changed one of the auth tables (see `Db::auth_epoch`).
-    pub fn start(conn: Connection, checkpoints: Connection, auth_epoch: Arc<AtomicU64>) -> Self {
+    /// that changed one of the auth tables (see `Db::auth_epoch`). With `sync`, commits are
+    /// flushed by it.
+    pub fn start(conn: Connection, checkpoints: Connection, auth_epoch: Arc<AtomicU64>, sync: Option<WalSync>) -> Self {
+        let sync = sync.map(Arc::new);
+        let commits = sync.clone();
         if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
             tracing::warn!(error = %e, "cannot hand WAL checkpoints to their own thread");
         }
         let (queue, jobs) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(conn, jobs, auth_epoch))
+            .spawn(move || run(conn, jobs, auth_epoch, commits))
             .expect("cannot start the database writer thread");
         let (stop_checkpoints, stop) = mpsc::channel::<()>();
         let checkpointer = std::thread::Builder::new()
@@ -64,10 +71,17 @@ impl Writer {
             thread: Some(thread),
             stop_checkpoints: Some(stop_checkpoints),
             checkpointer: Some(checkpointer),
+            sync,
         }
     }
 
-    /// Queues `f`; its result arrives once the transaction holding it has committed.
+    /// The WAL flusher, when commits are flushed apart from the writer.
+    pub fn sync(&self) -> Option<&WalSync> {
+        self.sync.as_deref()
+    }
+
+    /// Queues `f`; its result arrives once the transaction holding it has committed (and, with
+    /// FULL durability outside a request `wal_sync::scope`, has been flushed to disk).
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -90,7 +104,14 @@ impl Writer {
         });
         let queue = self.queue.as_ref().ok_or_else(|| ApiError::internal("database writer stopped"))?;
         queue.send(job).map_err(|_| ApiError::internal("database writer stopped"))?;
-        outcome.await.map_err(|_| ApiError::internal("database writer stopped"))?
+        let out = outcome.await.map_err(|_| ApiError::internal("database writer stopped"))?;
+        if let (Ok(_), Some(sync)) = (&out, &self.sync) {
+            let commit = sync.last_commit();
+            if !wal_sync::defer(commit) {
+                sync.wait(commit).await?;
+            }
+        }
+        out
     }
 }
 
@@ -127,7 +148,7 @@ fn step(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// The writer loop: wait for a write, take whatever else is queued, run them all, commit once.
-fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) {
+fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>, sync: Option<Arc<WalSync>>) {
     // Set while a batch changes an auth table; the epoch advances once more after the commit,
     // so a principal read while the batch was uncommitted is not trusted afterwards.
     let auth_changed = Arc::new(AtomicBool::new(false));
@@ -165,6 +186,9 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>) 
         let commit = step(&conn, "COMMIT").map_err(ApiError::from);
         if commit.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
+        }
+        if let (Ok(()), Some(sync)) = (&commit, &sync) {
+            sync.committed();
         }
         if auth_changed.swap(always, Ordering::SeqCst) {
             auth_epoch.fetch_add(1, Ordering::SeqCst);

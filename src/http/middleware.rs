@@ -1,6 +1,6 @@
 //! The middleware every request passes through, outermost first:
 //! `request_context` (request id, one log line, early 413, every error turned into the JSON
-//! body), then panic catching, `authenticate` (resolves the caller once) and `idempotency`.
+//! body), `acknowledge` (with FULL durability, the response waits for the disk), panic catching, `authenticate` (resolves the caller once) and `idempotency`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +47,14 @@ pub async fn request_context<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Res
         tracing::info!(request_id = %id, %method, %path, status, duration_ms = ms, "request");
     }
     Ok(resp)
+}
+
+/// With FULL durability, holds the response until the request's writes are flushed to disk.
+pub async fn acknowledge<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let Some(db) = req.data::<AppState>().map(|s| s.db.clone()) else {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    };
+    db.acknowledged(ep.call(req)).await?.map(IntoResponse::into_response)
 }
 
 /// Makes every error response the JSON error body, keeping statuses and our own bodies.

@@ -111,3 +111,48 @@ fn an_older_database_is_migrated_forward() {
     };
     assert_eq!(shape(&conn), shape(&fresh));
 }
+
+/// `synchronous = "full"`: no response before the writes it acknowledges are flushed to disk,
+/// and requests committed meanwhile share a flush instead of paying one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn full_durability_flushes_before_answering_and_requests_share_flushes() {
+    let h = H::with_config(|c| c.storage.synchronous = admin_appliance::config::Synchronous::Full);
+    let t = h.tenant("Flushed").await;
+    // Token use is recorded in the background (its own write, which waits for its own flush).
+    let mut before = h.state.db.wal_flush_stats().expect("the writer flushes its commits itself");
+    for _ in 0..100 {
+        if before.flushed == before.commits {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        before = h.state.db.wal_flush_stats().unwrap();
+    }
+    assert_eq!(before.flushed, before.commits);
+
+    let creates = (0..48).map(|i| {
+        h.post("/api/v1/environments", json!({"name": format!("env-{i}")}))
+            .token(&t.admin)
+            .header("idempotency-key", &format!("key-{i}"))
+            .send()
+    });
+    let responses = futures_util::future::join_all(creates).await;
+    assert!(responses.iter().all(|r| r.status == 201), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    let after = h.state.db.wal_flush_stats().unwrap();
+    assert_eq!(after.flushed, after.commits, "every commit was flushed before its response went out");
+    // Each request commits twice (the environment with its audit row, then the idempotency
+    // record) and waits for one flush, shared with whoever committed meanwhile.
+    let flushes = after.flushes - before.flushes;
+    assert!((1..48).contains(&flushes), "{flushes} flushes for 48 requests");
+
+    // A write outside any request waits for its own flush before it returns.
+    h.state.db.write(|c| Ok(c.execute("UPDATE tenants SET updated_at = updated_at", [])?)).await.unwrap();
+    let later = h.state.db.wal_flush_stats().unwrap();
+    assert_eq!((later.commits, later.flushed), (after.commits + 1, after.commits + 1));
+
+    let dir = h.dir;
+    drop(h.cli);
+    drop(h.state);
+    let h = H::open(dir);
+    let r = h.get("/api/v1/environments?limit=1").token(&t.admin).send().await;
+    assert_eq!(r.header("x-total-count"), Some("48"));
+}
