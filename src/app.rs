@@ -2,8 +2,10 @@
 //! document and docs, `/healthz`, `/readyz` and the embedded UI, wrapped in the shared
 //! middleware.
 
+use std::sync::OnceLock;
+
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, Route, get};
+use poem::{Body, Endpoint, EndpointExt, Response, Route, get};
 use poem_openapi::OpenApiService;
 
 use crate::domains::{
@@ -62,22 +64,36 @@ pub fn build(state: AppState) -> impl Endpoint {
     with_middleware(routes(), state)
 }
 
-/// Every route, without the shared middleware and state. Generating the OpenAPI document takes
-/// a while, so `serve` builds this on another thread while it opens the database.
+/// Every route, without the shared middleware and state. `serve` builds this on another thread
+/// while it opens the database.
 pub fn routes() -> Route {
-    let api = api_service();
-    let spec = api.spec_endpoint();
-    let spec2 = api.spec_endpoint();
-    let docs = api.swagger_ui();
     Route::new()
-        .at("/api/v1/openapi.json", get(spec))
-        .at("/api/openapi.json", get(spec2))
-        .nest("/api/docs", docs)
-        .nest_no_strip("/api/v1", api)
+        .at("/api/v1/openapi.json", get(serve_openapi))
+        .at("/api/openapi.json", get(serve_openapi))
+        .at("/api/docs", get(serve_docs))
+        .at("/api/docs/", get(serve_docs))
+        .nest_no_strip("/api/v1", api_service())
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/", ui::serve)
         .at("/*path", ui::serve)
+}
+
+/// The OpenAPI document (0.5 MB of JSON), generated on first request and kept: a server whose
+/// docs nobody reads neither builds it at start-up nor holds it.
+#[poem::handler]
+fn serve_openapi() -> Response {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let doc = DOC.get_or_init(openapi_json);
+    Response::builder().content_type("application/json").body(Body::from(doc.as_str()))
+}
+
+/// The Swagger UI page (2 MB with the document inside), likewise made on first request.
+#[poem::handler]
+fn serve_docs() -> Response {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    let page = PAGE.get_or_init(|| api_service().swagger_ui_html());
+    Response::builder().content_type("text/html; charset=utf-8").body(Body::from(page.as_str()))
 }
 
 /// Wraps routes in the shared middleware (also used by tests to check it on their own routes).

@@ -48,6 +48,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The permission names the caller holds: its role's, and only the reads when impersonating
+    /// (writes are refused whatever the role).
+    pub fn permissions(&self) -> Vec<String> {
+        let all = super::perms::permissions_of(self.role);
+        match self.kind {
+            PrincipalKind::Impersonation => all.into_iter().filter(|name| name.ends_with(":read")).collect(),
+            _ => all,
+        }
+    }
+
     /// A stable key for per-principal state (rate limits, idempotency).
     pub fn key(&self) -> String {
         match (&self.token_id, &self.session_id) {

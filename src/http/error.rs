@@ -128,6 +128,11 @@ impl ApiError {
         Self::new(code, message)
     }
 
+    /// 409 `already_exists`, naming the field whose value is taken (forms show it there).
+    pub fn taken(field: &str, problem: &str, message: impl Into<String>) -> Self {
+        Self::new(Code::AlreadyExists, message).with_details(serde_json::json!({ "fields": { field: problem } }))
+    }
+
     /// An internal failure: logged with the request id, hidden from the client.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(

@@ -188,6 +188,7 @@ async fn users_crud_with_and_without_password() {
     h.login("invitee@people.test", "new-password-1").await;
     let r = h.post("/api/v1/users", json!({"email": "invitee@people.test"})).token(&t.admin).send().await;
     assert_eq!((r.status, r.error_code()), (409, "already_exists"));
+    assert!(r.body["details"]["fields"]["email"].is_string(), "the taken field is named: {}", r.body);
     let r = h.post("/api/v1/users", json!({"email": "not-an-email"})).token(&t.admin).send().await;
     assert!(r.body["details"]["fields"]["email"].is_string());
     let r = h

@@ -166,6 +166,9 @@ async fn impersonation_is_read_only_bound_to_one_tenant_and_expires() {
     assert_eq!(r.body["data"][0]["name"], "prod", "only the impersonated tenant");
     let me = h.get("/api/v1/me").token(&token).send().await;
     assert_eq!(me.body["principalType"], "impersonation");
+    let perms: Vec<&str> = me.body["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(perms.contains(&"environments:read"), "{perms:?}");
+    assert!(perms.iter().all(|p| p.ends_with(":read")), "only reads, as writes are refused: {perms:?}");
     for (method, path) in
         [("POST", "/api/v1/environments"), ("DELETE", "/api/v1/tokens/x"), ("PATCH", "/api/v1/users/x")]
     {
@@ -367,6 +370,11 @@ async fn the_razorpay_webhook_verifies_stores_once_and_applies() {
     assert_eq!(r.body["status"], "failed");
     let r = h.get(&format!("/api/v1/platform/tenants/{}", other.id)).token(&h.platform).send().await;
     assert_eq!(r.body["paymentStatus"], "overdue");
+    let r = h.get("/api/v1/platform/tenants?paymentStatus=overdue").token(&h.platform).send().await;
+    let names: Vec<&str> = r.body["data"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["Late Payer"], "the overdue tenants");
+    let r = h.get("/api/v1/platform/tenants?paymentStatus=late").token(&h.platform).send().await;
+    assert_eq!(r.status, 400);
 
     // Subscription events change status and plan; unknown types are stored and ignored.
     let sub = json!({"event": "subscription.charged", "payload": {"subscription": {"entity": {"id": "sub_1",

@@ -48,6 +48,7 @@ async fn creating_a_tenant_needs_a_plan_and_a_free_email() {
     body["displayName"] = json!("Navy Labs");
     let r = h.post("/api/v1/platform/tenants", body).token(&h.platform).send().await;
     assert_eq!((r.status, r.error_code()), (409, "already_exists"));
+    assert!(r.body["details"]["fields"]["email"].is_string(), "the taken email is named: {}", r.body);
 
     // Onboarding tenants are fully usable by their users.
     let s = h.login("grace@navy.test", "cobol-rules-1").await;

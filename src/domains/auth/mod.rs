@@ -197,7 +197,7 @@ impl AuthApi {
                     user,
                     tenant,
                     role: p.role,
-                    permissions: permissions_of(p.role),
+                    permissions: p.permissions(),
                     csrf_token: p.csrf_token.clone(),
                     expires_at,
                 })

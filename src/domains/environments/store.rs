@@ -6,11 +6,10 @@ use rusqlite::{Connection, params};
 use super::Environment;
 use crate::db::list::{Resource, Scope, get};
 use crate::db::{is_unique_violation, new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 
 fn taken(name: &str) -> ApiError {
-    ApiError::conflict(Code::AlreadyExists, format!("An environment named '{name}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken in this tenant" } }))
+    ApiError::taken("name", "already taken in this tenant", format!("An environment named '{name}' already exists"))
 }
 
 pub fn insert(tx: &Connection, tenant: &str, name: &str, description: &str) -> Result<Environment, ApiError> {

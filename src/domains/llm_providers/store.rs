@@ -8,15 +8,14 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::seal::{open_text, seal_text};
 use crate::db::list::{Resource, Scope, get};
 use crate::db::{is_unique_violation, new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 use crate::llm::ProviderKind;
 
 const TABLE: &str = "llm_providers";
 const COLUMN: &str = "api_key_sealed";
 
 fn taken(name: &str) -> ApiError {
-    ApiError::conflict(Code::AlreadyExists, format!("A provider named '{name}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken" } }))
+    ApiError::taken("name", "already taken", format!("A provider named '{name}' already exists"))
 }
 
 pub struct Fields<'a> {

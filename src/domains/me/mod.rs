@@ -80,7 +80,7 @@ impl MeApi {
                     token_name: is_token.then(|| p.label.clone()),
                     tenant,
                     role: p.role,
-                    permissions: permissions_of(p.role),
+                    permissions: p.permissions(),
                 })
             })
             .await?;

@@ -8,7 +8,7 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::seal::{open_text, seal_text};
 use crate::db::list::{Resource, Scope, get};
 use crate::db::{is_unique_violation, new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 use crate::llm::ProviderKind;
 
 const TABLE: &str = "models";
@@ -17,8 +17,7 @@ pub const CREDENTIALS: [(&str, &str); 3] =
     [("token", "token_sealed"), ("clientKey", "client_key_sealed"), ("secretKey", "secret_key_sealed")];
 
 fn taken(name: &str) -> ApiError {
-    ApiError::conflict(Code::AlreadyExists, format!("A model named '{name}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken in this tenant" } }))
+    ApiError::taken("name", "already taken in this tenant", format!("A model named '{name}' already exists"))
 }
 
 pub struct Fields<'a> {

@@ -81,8 +81,7 @@ pub struct PlanFields<'a> {
 }
 
 fn taken(code: &str) -> ApiError {
-    ApiError::new(crate::http::error::Code::AlreadyExists, format!("A plan with code '{code}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "code": "already taken" } }))
+    ApiError::taken("code", "already taken", format!("A plan with code '{code}' already exists"))
 }
 
 pub fn insert(tx: &Connection, f: PlanFields) -> Result<Plan, ApiError> {

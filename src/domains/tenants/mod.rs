@@ -85,6 +85,11 @@ impl Resource for Tenant {
         Filter { param: "status", column: "t.status", kind: FilterKind::Enum(STATUSES) },
         Filter { param: "plan", column: "p.code", kind: FilterKind::Text },
         Filter { param: "planId", column: "t.plan_id", kind: FilterKind::Uuid },
+        Filter {
+            param: "paymentStatus",
+            column: "t.payment_status",
+            kind: FilterKind::Enum(&["current", "overdue", "cancelled"]),
+        },
     ];
     const SEARCH: &'static [&'static str] = &["t.name", "t.domain"];
 
@@ -311,7 +316,8 @@ pub struct TenantsApi;
 impl TenantsApi {
     /// List tenants
     ///
-    /// Filters: `status`, `plan` (code), `planId`; `search` matches name and domain.
+    /// Filters: `status`, `plan` (code), `planId`, `paymentStatus` (`current`, `overdue`, `cancelled`);
+    /// `search` matches name and domain.
     #[oai(path = "/tenants", method = "get")]
     async fn list(&self, state: Data<&AppState>, _ctx: Platform, q: ListParams<Tenant>) -> ApiResult<Listed<Tenant>> {
         state.db.page(None, q.into_inner(), Extra::default()).await
@@ -565,8 +571,7 @@ async fn update_tenant(state: &AppState, ctx: Platform, raw_id: &str, b: UpdateT
                 && d != &before.domain
                 && store::free_domain(tx, Some(d), "")? != *d
             {
-                return Err(ApiError::new(crate::http::error::Code::AlreadyExists, "This domain is taken")
-                    .with_details(serde_json::json!({"fields": {"domain": "already taken"}})));
+                return Err(ApiError::taken("domain", "already taken", "This domain is taken"));
             }
             let spend_cap_usd = match b.spend_cap_usd {
                 MaybeUndefined::Undefined => None,

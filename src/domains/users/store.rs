@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::User;
 use crate::db::list::{Resource, Scope, get};
 use crate::db::{new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 use crate::http::perms::Role;
 
 pub struct NewUser<'a> {
@@ -24,7 +24,7 @@ pub fn insert(tx: &Connection, u: NewUser) -> Result<User, ApiError> {
     let ts = now();
     let email = u.email.trim().to_lowercase();
     if email_taken(tx, &email)? {
-        return Err(ApiError::conflict(Code::AlreadyExists, format!("A user with email {email} already exists")));
+        return Err(ApiError::taken("email", "already taken", format!("A user with email {email} already exists")));
     }
     tx.execute_cached(
         "INSERT INTO users (id, tenant_id, email, name, role, status, password_hash, created_at, updated_at)

@@ -8,14 +8,17 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::seal::seal_text;
 use crate::db::list::{Resource, Scope, get};
 use crate::db::{is_unique_violation, new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 
 const TABLE: &str = "variables";
 const COLUMN: &str = "value_sealed";
 
 fn taken(name: &str) -> ApiError {
-    ApiError::conflict(Code::AlreadyExists, format!("A variable named '{name}' already exists in this environment"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken in this environment" } }))
+    ApiError::taken(
+        "name",
+        "already taken in this environment",
+        format!("A variable named '{name}' already exists in this environment"),
+    )
 }
 
 /// 400 unless the environment is the tenant's.

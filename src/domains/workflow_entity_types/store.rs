@@ -5,11 +5,14 @@ use rusqlite::{Connection, params};
 
 use super::BUILTIN;
 use crate::db::{is_unique_violation, new_id, now};
-use crate::http::error::{ApiError, Code};
+use crate::http::error::ApiError;
 
 fn taken(name: &str) -> ApiError {
-    ApiError::new(Code::AlreadyExists, format!("A workflow entity type named '{name}' already exists"))
-        .with_details(serde_json::json!({ "fields": { "name": "already taken in this tenant" } }))
+    ApiError::taken(
+        "name",
+        "already taken in this tenant",
+        format!("A workflow entity type named '{name}' already exists"),
+    )
 }
 
 /// Creates the built-in types a tenant lacks.
