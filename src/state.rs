@@ -65,7 +65,7 @@ impl TokenUsage {
             }
             map.insert(token_id.clone(), now);
         }
-        let result = db.write(move |tx| crate::domains::tokens::store::touch(tx, &token_id)).await;
+        let result = db.write_usage(move |tx| crate::domains::tokens::store::touch(tx, &token_id)).await;
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not record token use");
         }

@@ -215,7 +215,17 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
     {
-        self.writer()?.write(f).await
+        self.writer()?.write(f, writer::WriteKind::Change).await
+    }
+
+    /// `write` for usage bookkeeping in the auth tables (a token's `last_used_at`): committed
+    /// like any write, but cached principals stay valid, as nothing they hold changed.
+    pub async fn write_usage<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.writer()?.write(f, writer::WriteKind::UsageOnly).await
     }
 }
 

@@ -16,6 +16,21 @@ use rusqlite::Connection;
 use super::wal_sync::{self, WalSync};
 use crate::http::error::ApiError;
 
+/// What a write changes, as far as cached principals are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// Anything: a change to an auth table advances the auth epoch.
+    Change,
+    /// Only usage bookkeeping in auth tables (a token's `last_used_at`), which no principal is
+    /// built from: the epoch stays, so cached principals stay valid.
+    UsageOnly,
+}
+
+thread_local! {
+    /// Set on the writer thread while a `UsageOnly` write runs.
+    static USAGE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Writes taken into one transaction at most; more wait for the next one.
 const MAX_BATCH: usize = 256;
 
@@ -82,7 +97,7 @@ impl Writer {
 
     /// Queues `f`; its result arrives once the transaction holding it has committed (and, with
     /// FULL durability outside a request `wal_sync::scope`, has been flushed to disk).
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, F>(&self, f: F, kind: WriteKind) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
@@ -91,7 +106,12 @@ impl Writer {
         let request_id = crate::http::request_id::current();
         let job: Job = Box::new(move |conn| {
             let out = match conn {
-                Ok(conn) => crate::http::request_id::sync_scope(request_id, || in_savepoint(conn, f)),
+                Ok(conn) => crate::http::request_id::sync_scope(request_id, || {
+                    USAGE_ONLY.set(kind == WriteKind::UsageOnly);
+                    let out = in_savepoint(conn, f);
+                    USAGE_ONLY.set(false);
+                    out
+                }),
                 Err(e) => Err(e.clone()),
             };
             Box::new(move |commit_error| {
@@ -156,7 +176,7 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, auth_epoch: Arc<AtomicU64>, 
     {
         let (changed, epoch) = (auth_changed.clone(), auth_epoch.clone());
         let hook = move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
-            if super::is_auth_table(table) {
+            if super::is_auth_table(table) && !USAGE_ONLY.get() {
                 changed.store(true, Ordering::SeqCst);
                 epoch.fetch_add(1, Ordering::SeqCst);
             }

@@ -91,9 +91,11 @@ async fn tokens_are_hashed_shown_once_expire_and_revoke() {
     assert!(!listed.text.contains(&secret), "never shown again");
     assert!(h.get(&format!("/api/v1/tokens/{id}")).token(&t.admin).send().await.body["lastUsedAt"].is_null());
 
+    let epoch = h.state.db.auth_epoch();
     assert_eq!(h.get("/api/v1/me").token(&secret).send().await.status, 200);
     let r = h.get(&format!("/api/v1/tokens/{id}")).token(&t.admin).send().await;
     assert!(r.body["lastUsedAt"].is_string(), "lastUsedAt tracked");
+    assert_eq!(h.state.db.auth_epoch(), epoch, "recording a token's use leaves cached principals valid");
 
     let r = h.delete(&format!("/api/v1/tokens/{id}")).token(&t.admin).send().await;
     assert_eq!(r.body, json!({"success": true, "id": id}));
