@@ -90,30 +90,64 @@ pub struct FirstAdmin {
     pub generated_password: Option<String>,
 }
 
-/// On a database without any platform operator, creates one from the environment or with a
-/// generated password.
-pub fn ensure_first_admin(db: &Db) -> Result<Option<FirstAdmin>, String> {
+/// The first operator's credentials (from the environment, or a generated password), their
+/// Argon2id hash already under way on another thread.
+pub struct FirstCredentials {
+    email: String,
+    password: String,
+    generated: bool,
+    hash: std::thread::JoinHandle<Result<String, String>>,
+}
+
+impl FirstCredentials {
+    pub fn start() -> Result<Self, String> {
+        let email = std::env::var(ADMIN_EMAIL_ENV).unwrap_or_else(|_| "admin@localhost.localdomain".into());
+        let (password, generated) = match std::env::var(ADMIN_PASSWORD_ENV) {
+            Ok(p) if p.chars().count() >= 8 => (p, false),
+            Ok(_) => return Err(format!("{ADMIN_PASSWORD_ENV} must be at least 8 characters")),
+            Err(_) => (crate::crypto::generate_password(), true),
+        };
+        let p = password.clone();
+        let hash = std::thread::spawn(move || crate::crypto::hash_password(&p));
+        Ok(Self { email, password, generated, hash })
+    }
+}
+
+/// On a database without any platform operator, creates one with `first` (started earlier so
+/// the hash overlaps other start-up work) or credentials taken now.
+pub fn ensure_first_admin(db: &Db, first: Option<FirstCredentials>) -> Result<Option<FirstAdmin>, String> {
     let mut conn = db.conn()?;
     if users::store::has_super_admin(&conn).map_err(|e| e.to_string())? {
         return Ok(None);
     }
-    let email = std::env::var(ADMIN_EMAIL_ENV).unwrap_or_else(|_| "admin@localhost.localdomain".into());
-    let (password, generated) = match std::env::var(ADMIN_PASSWORD_ENV) {
-        Ok(p) if p.chars().count() >= 8 => (p, false),
-        Ok(_) => return Err(format!("{ADMIN_PASSWORD_ENV} must be at least 8 characters")),
-        Err(_) => (crate::crypto::generate_password(), true),
+    let first = match first {
+        Some(f) => f,
+        None => FirstCredentials::start()?,
     };
-    create_super_admin(&mut conn, &email, &password)?;
-    Ok(Some(FirstAdmin { email: email.to_lowercase(), generated_password: generated.then_some(password) }))
+    validate_admin(&first.email, &first.password)?;
+    let hash = first.hash.join().map_err(|_| "hashing the first operator's password failed".to_string())??;
+    insert_super_admin(&mut conn, &first.email, hash)?;
+    Ok(Some(FirstAdmin {
+        email: first.email.to_lowercase(),
+        generated_password: first.generated.then_some(first.password),
+    }))
 }
 
 /// Creates a platform operator (`create-admin`).
 pub fn create_super_admin(conn: &mut rusqlite::Connection, email: &str, password: &str) -> Result<String, String> {
+    validate_admin(email, password)?;
+    let hash = crate::crypto::hash_password(password)?;
+    insert_super_admin(conn, email, hash)
+}
+
+fn validate_admin(email: &str, password: &str) -> Result<(), String> {
     let mut errors = crate::http::error::FieldErrors::new();
     crate::http::validate::email(&mut errors, "email", email);
     crate::http::validate::password(&mut errors, "password", password);
-    errors.finish().map_err(|e| e.message)?;
-    let hash = crate::crypto::hash_password(password)?;
+    errors.finish().map_err(|e| e.message)
+}
+
+fn insert_super_admin(conn: &mut rusqlite::Connection, email: &str, hash: String) -> Result<String, String> {
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     let user = users::store::insert(
         &tx,
@@ -183,8 +217,11 @@ pub fn register_bootstrap_token(db: &Db) -> Result<bool, String> {
 /// Everything `init` and `serve` do before serving: open, first admin, bootstrap token.
 /// Prints a generated password once.
 pub fn init(config: &Config) -> Result<(Db, MasterKey), String> {
+    // On a new data dir, hash the first operator's password (tens of milliseconds by design)
+    // while the schema is created.
+    let first = (!config.database_path().exists()).then(FirstCredentials::start).transpose()?;
     let (db, key) = open(config, true)?;
-    if let Some(first) = ensure_first_admin(&db)? {
+    if let Some(first) = ensure_first_admin(&db, first)? {
         match &first.generated_password {
             Some(p) => println!(
                 "\nCreated the first platform operator.\n  email:    {}\n  password: {p}\nThis password is shown only once: change it after logging in.\n",
