@@ -254,6 +254,16 @@ async fn health_and_readiness() {
     let ui = h.get("/").send().await;
     assert_eq!(ui.status, 200);
     assert!(ui.text.contains("admin-appliance"));
+    // Only this origin's code, and the inline import map by its hash.
+    let csp = ui.header("content-security-policy").expect("the page has a CSP").to_string();
+    let map = ui.text.split("<script type=\"importmap\">").nth(1).unwrap().split("</script>").next().unwrap();
+    let hash = {
+        use base64::Engine;
+        let d = ring::digest::digest(&ring::digest::SHA256, map.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(d)
+    };
+    assert!(csp.contains(&format!("script-src 'self' 'sha256-{hash}'")), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
     let head = h.req("HEAD", "/").send().await;
     assert_eq!(head.status, 200);
 }
