@@ -1,8 +1,8 @@
 //! Argon2id hashing and checking for request handlers, on a small set of dedicated threads.
 //! Each hash takes ~19 MiB and tens of milliseconds by design; run without a bound, 32 logins at
 //! once took 32 hashes' worth of memory (over 1 GiB, kept by the allocator afterwards) and slowed
-//! every other request. Here at most one hash per core runs at a time, and the memory stays with
-//! those few threads; further requests wait their turn.
+//! every other request. Here at most one hash per core runs at a time and further requests wait
+//! their turn; each hash's memory goes back to the OS when it is done (see `.cargo/config.toml`).
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -150,11 +150,10 @@ impl Db {
             apply_pragmas(&conn, synchronous, self.pragmas.busy_timeout_ms).map_err(ApiError::internal)?;
             Ok(conn)
         };
-        // FULL: the writer commits at NORMAL and `wal_sync` flushes the commits on its own thread.
-        let (conn, sync) = match self.pragmas.synchronous {
-            Synchronous::Full => (open(Synchronous::Normal)?, Some(wal_sync::WalSync::start(&self.path))),
-            Synchronous::Normal => (open(Synchronous::Normal)?, None),
-        };
+        // The writer always commits at NORMAL; with FULL, `wal_sync` flushes its commits on a
+        // thread of its own. Checkpoints run at the configured level.
+        let conn = open(Synchronous::Normal)?;
+        let sync = (self.pragmas.synchronous == Synchronous::Full).then(|| wal_sync::WalSync::start(&self.path));
         let checkpoints = open(self.pragmas.synchronous)?;
         // A racing first write may have started one already; these connections are then dropped.
         let _ = self.writer.set(writer::Writer::start(conn, checkpoints, self.auth_epoch.clone(), sync));

@@ -97,9 +97,9 @@ impl WalSync {
         Self { shared, thread: Some(thread) }
     }
 
-    /// Called by the writer after each successful COMMIT; returns that commit's number.
-    pub fn committed(&self) -> u64 {
-        self.shared.committed.fetch_add(1, Ordering::SeqCst) + 1
+    /// Called by the writer after each successful COMMIT.
+    pub fn committed(&self) {
+        self.shared.committed.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The number of the last commit.
@@ -179,8 +179,6 @@ fn run(shared: &Shared, wal: &Path) {
                     return;
                 }
             }
-        } else {
-            done = done.max(upto);
         }
         if stopping {
             return;

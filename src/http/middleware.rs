@@ -1,6 +1,7 @@
 //! The middleware every request passes through, outermost first:
 //! `request_context` (request id, one log line, early 413, every error turned into the JSON
-//! body), `acknowledge` (with FULL durability, the response waits for the disk), panic catching, `authenticate` (resolves the caller once) and `idempotency`.
+//! body), `acknowledge` (with FULL durability, the response waits for the disk), panic
+//! catching, `authenticate` (resolves the caller once) and `idempotency`.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -125,6 +125,18 @@ impl H {
         r.body["token"].as_str().unwrap().to_string()
     }
 
+    /// Creates a user of `role` with a password in the tenant of `admin`, and logs them in.
+    pub async fn user_session(&self, admin: &str, email: &str, role: &str, password: &str) -> (String, Session) {
+        let r = self
+            .post("/api/v1/users", json!({"email": email, "role": role, "password": password}))
+            .token(admin)
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_string();
+        (id, self.login(email, password).await)
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Session {
         let r = self.post("/api/v1/auth/login", json!({"email": email, "password": password})).send().await;
         assert_eq!(r.status, 200, "{}", r.body);

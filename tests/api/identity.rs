@@ -122,13 +122,7 @@ async fn tokens_are_hashed_shown_once_expire_and_revoke() {
 async fn suspended_tenants_and_users_are_blocked() {
     let h = H::new();
     let t = h.tenant("Blocked").await;
-    let member = h
-        .post("/api/v1/users", json!({"email": "mem@blocked.test", "role": "member", "password": "member-pass-1"}))
-        .token(&t.admin)
-        .send()
-        .await;
-    let member_id = member.body["id"].as_str().unwrap().to_string();
-    let s = h.login("mem@blocked.test", "member-pass-1").await;
+    let (member_id, s) = h.user_session(&t.admin, "mem@blocked.test", "member", "member-pass-1").await;
     assert_eq!(h.get("/api/v1/environments").header("cookie", &s.cookie).send().await.status, 200);
 
     // Suspending the user ends their session at once and blocks login.
@@ -222,13 +216,7 @@ async fn a_role_change_applies_to_the_next_request() {
     // Principals are cached between requests; a change to the user must still count at once.
     let h = H::new();
     let t = h.tenant("Roles").await;
-    let r = h
-        .post("/api/v1/users", json!({"email": "dev@roles.test", "role": "admin", "password": "member-pass-1"}))
-        .token(&t.admin)
-        .send()
-        .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let s = h.login("dev@roles.test", "member-pass-1").await;
+    let (id, s) = h.user_session(&t.admin, "dev@roles.test", "admin", "member-pass-1").await;
     let create = |name: &'static str| h.post("/api/v1/environments", json!({"name": name})).session(&s);
     assert_eq!(create("one").send().await.status, 201);
     assert_eq!(create("two").send().await.status, 201, "served from the cache");
